@@ -1,0 +1,40 @@
+package bridge
+
+import (
+	"github.com/rs/zerolog"
+)
+
+// Config describes one PostgreSQL instance. The zero value is an in-memory database.
+type Config struct {
+	// DataDir is a host directory holding PGDATA. Empty means in memory. A directory
+	// without PG_VERSION gets a new cluster.
+	DataDir string
+	// AssetsDir overrides where the PGlite assets are found (see LoadAssets).
+	AssetsDir string
+	// CacheDir holds the compilation cache and the template cluster. Empty means the user's
+	// cache directory.
+	CacheDir string
+	// SharedBuffers sets shared_buffers (default 16MB, so that many instances fit in one
+	// process; initdb would pick 128MB).
+	SharedBuffers string
+	// Settings are extra "name=value" server settings, passed as -c options.
+	Settings []string
+	// Database is the database the backend session opens (default "postgres").
+	Database string
+	// Logger receives lifecycle and diagnostic logs. Zero value: none.
+	Logger zerolog.Logger
+}
+
+func (c *Config) sharedBuffers() string {
+	if c.SharedBuffers == "" {
+		return "16MB"
+	}
+	return c.SharedBuffers
+}
+
+func (c *Config) database() string {
+	if c.Database == "" {
+		return "postgres"
+	}
+	return c.Database
+}

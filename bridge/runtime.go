@@ -1,0 +1,53 @@
+package bridge
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/pglite-go/pglite/emscripten"
+)
+
+// engine is the process-wide wazero runtime with pglite.wasm and initdb.wasm compiled once.
+// Compiling pglite.wasm takes seconds; every Instance in the process shares the result, and
+// wazero's on-disk cache makes the next process's load take about 100 ms.
+type engine struct {
+	rt      *emscripten.Runtime
+	pglite  *emscripten.Module
+	initdb  *emscripten.Module
+	assets  *Assets
+	compile time.Duration
+}
+
+var (
+	enginesMu sync.Mutex
+	engines   = map[string]*engine{}
+)
+
+// getEngine returns the shared engine for a set of assets, compiling on first use.
+func getEngine(ctx context.Context, a *Assets, cacheDir string) (*engine, error) {
+	enginesMu.Lock()
+	defer enginesMu.Unlock()
+	if e, ok := engines[a.Hash]; ok {
+		return e, nil
+	}
+	start := time.Now()
+	if cacheDir == "" {
+		cacheDir = emscripten.DefaultCacheDir()
+	}
+	rt, err := emscripten.NewRuntime(context.Background(), emscripten.RuntimeConfig{CacheDir: cacheDir})
+	if err != nil {
+		return nil, err
+	}
+	e := &engine{rt: rt, assets: a}
+	if e.pglite, err = rt.Compile(ctx, "pglite.wasm", a.PgliteWasm); err != nil {
+		return nil, fmt.Errorf("bridge: %w", err)
+	}
+	if e.initdb, err = rt.Compile(ctx, "initdb.wasm", a.InitdbWasm); err != nil {
+		return nil, fmt.Errorf("bridge: %w", err)
+	}
+	e.compile = time.Since(start)
+	engines[a.Hash] = e
+	return e, nil
+}

@@ -1,0 +1,118 @@
+package emscripten
+
+import (
+	"fmt"
+	"sync"
+
+	"github.com/pglite-go/pglite/emscripten/internal/wasmbin"
+)
+
+// callbackSlots are the host functions a process can place in its function table, the way
+// Emscripten's addFunction does. wazero has no API to set table entries, so the table helper
+// module imports these and installs them with table.grow/table.set. A callback cannot learn
+// which slot it sits in, so each slot is its own import; the process decides what each does.
+var callbackSlots = [...]struct {
+	name string
+	typ  wasmbin.FuncType
+}{
+	{"cb0", fnType("ii", "i")}, {"cb1", fnType("ii", "i")}, {"cb2", fnType("ii", "i")}, {"cb3", fnType("ii", "i")},
+	{"cb4", fnType("i", "i")}, {"cb5", fnType("i", "i")}, {"cb6", fnType("i", "i")}, {"cb7", fnType("i", "i")},
+}
+
+// Callback slot numbers for ProcessConfig.Callbacks.
+const (
+	CallbackII0 = iota // (i32, i32) -> i32
+	CallbackII1
+	CallbackII2
+	CallbackII3
+	CallbackI0 // (i32) -> i32
+	CallbackI1
+	CallbackI2
+	CallbackI3
+)
+
+func fnType(params, results string) wasmbin.FuncType {
+	return wasmbin.FuncType{Params: letters(params), Results: letters(results)}
+}
+
+func callbackDispatch(slot int) hostFuncImpl {
+	return func(p *Process, s []uint64) {
+		fn := p.cfg.Callbacks[slot]
+		if fn == nil {
+			panic(fmt.Sprintf("emscripten: callback slot %d called but not configured", slot))
+		}
+		fn(p, s)
+	}
+}
+
+// InstallCallback places callback slot n in the function table and returns its index, for
+// passing to C code that stores function pointers.
+func (p *Process) InstallCallback(n int) (uint32, error) {
+	r, err := p.callHelper(fmt.Sprintf("install_%s", callbackSlots[n].name))
+	if err != nil {
+		return 0, err
+	}
+	if int32(r) < 0 {
+		return 0, fmt.Errorf("emscripten: function table cannot grow")
+	}
+	return uint32(r), nil
+}
+
+func (p *Process) callHelper(name string, args ...uint64) (uint64, error) {
+	f := p.helper.ExportedFunction(name)
+	if f == nil {
+		return 0, fmt.Errorf("emscripten: table helper lacks %s", name)
+	}
+	res, err := f.Call(p.ctx, args...)
+	if err != nil {
+		return 0, p.classify(err)
+	}
+	if len(res) == 0 {
+		return 0, nil
+	}
+	return res[0], nil
+}
+
+// unresolvedName is the host import every trap stub calls with its ID before trapping.
+const unresolvedName = "unresolved_import"
+
+var unresolved struct {
+	sync.Mutex
+	names []string
+	ids   map[string]int32
+}
+
+// unresolvedID gives a stable ID to an import name that no module provides.
+func unresolvedID(name string) int32 {
+	unresolved.Lock()
+	defer unresolved.Unlock()
+	if unresolved.ids == nil {
+		unresolved.ids = map[string]int32{}
+	}
+	if id, ok := unresolved.ids[name]; ok {
+		return id
+	}
+	id := int32(len(unresolved.names))
+	unresolved.names = append(unresolved.names, name)
+	unresolved.ids[name] = id
+	return id
+}
+
+// UnresolvedImportError is the trap raised when the guest calls an import nobody defines, such
+// as a symbol a side module expects from the main module that the main module does not
+// export. It traps loudly instead of running into garbage.
+type UnresolvedImportError struct{ Name string }
+
+func (e *UnresolvedImportError) Error() string {
+	return "emscripten: call to unresolved import " + e.Name
+}
+
+func unresolvedImport(p *Process, s []uint64) {
+	unresolved.Lock()
+	name := "?"
+	if id := int(int32(s[0])); id >= 0 && id < len(unresolved.names) {
+		name = unresolved.names[id]
+	}
+	unresolved.Unlock()
+	panic(&UnresolvedImportError{Name: name})
+}

@@ -1,0 +1,557 @@
+package emscripten
+
+import (
+	"context"
+	"crypto/sha256"
+	"fmt"
+	"strings"
+
+	"github.com/tetratelabs/wazero"
+	"github.com/tetratelabs/wazero/api"
+	"github.com/tetratelabs/wazero/experimental"
+
+	"github.com/pglite-go/pglite/emscripten/internal/wasmbin"
+)
+
+// dylinkFuncs are libc's hooks into the JS dynamic linker, which this file replaces.
+var dylinkFuncs = map[string]hostFunc{
+	"_dlopen_js":            hf("i", "i", dlopenJS),
+	"_dlsym_js":             hf("iii", "i", dlsymJS),
+	"_dlinit":               hf("i", "", func(p *Process, s []uint64) {}),
+	"_emscripten_dlopen_js": hf("iiii", "", func(p *Process, s []uint64) { panic(&abortSignal{msg: "async dlopen is not supported"}) }),
+}
+
+// struct dso fields (Emscripten's libc dynlink.h, wasm32).
+const (
+	dsoFlags     = 4
+	dsoMemAlloc  = 8
+	dsoMemAddr   = 12
+	dsoMemSize   = 16
+	dsoTableAddr = 20
+	dsoTableSize = 24
+	dsoFileData  = 28
+	dsoFileSize  = 32
+	dsoName      = 36
+	rtldGlobal   = 0x100
+)
+
+// library is one loaded SIDE_MODULE.
+type library struct {
+	name       string
+	handle     uint32
+	info       *wasmbin.Module
+	inst       api.Module
+	memoryBase uint32
+	tableBase  uint32
+	global     bool
+}
+
+// linker is an Emscripten-compatible dynamic linker for SIDE_MODULEs: it allocates each
+// module's data in the main heap and its table region at the end of the table, resolves its
+// env imports against the main module, the host and earlier RTLD_GLOBAL libraries, and
+// resolves GOT.mem/GOT.func entries to addresses and table slots.
+//
+// https://github.com/WebAssembly/tool-conventions/blob/main/DynamicLinking.md
+type linker struct {
+	p         *Process
+	libs      map[uint32]*library // by dso handle
+	byName    map[string]*library
+	order     []*library
+	funcSlots map[string]uint32 // symbol -> table slot, so one function never gets two addresses
+	errBuf    uint32
+	pending   map[string]api.Module // library instances the plan being linked imports from
+}
+
+func newLinker(p *Process) *linker {
+	return &linker{p: p, libs: map[uint32]*library{}, byName: map[string]*library{}, funcSlots: map[string]uint32{}}
+}
+
+func (l *linker) close() {
+	for _, lib := range l.order {
+		if lib.inst != nil {
+			_ = lib.inst.Close(context.Background())
+		}
+	}
+}
+
+// Libraries lists the loaded side modules in load order.
+func (p *Process) Libraries() []string {
+	var out []string
+	for _, lib := range p.dl.order {
+		out = append(out, lib.name)
+	}
+	return out
+}
+
+func dlopenJS(p *Process, s []uint64) {
+	handle := uint32(s[0])
+	lib, err := p.dl.open(handle)
+	if err != nil {
+		p.log.Warn().Err(err).Msg("dlopen failed")
+		p.dl.setError(err.Error())
+		s[0] = 0
+		return
+	}
+	p.mem[handle+dsoMemAlloc] = 1
+	p.PutU32(handle+dsoMemAddr, lib.memoryBase)
+	p.PutU32(handle+dsoMemSize, lib.info.Dylink.MemSize)
+	p.PutU32(handle+dsoTableAddr, lib.tableBase)
+	p.PutU32(handle+dsoTableSize, lib.info.Dylink.TableSize)
+	s[0] = 1
+}
+
+// setError reports a message through libc's dlerror() machinery.
+func (l *linker) setError(msg string) {
+	p := l.p
+	if l.errBuf == 0 {
+		l.errBuf = uint32(p.mustCall("malloc", 1024))
+	}
+	if len(msg) > 1000 {
+		msg = msg[:1000]
+	}
+	msg = strings.ReplaceAll(msg, "%", "%%")
+	p.WriteCString(l.errBuf, msg)
+	p.mustCall("__dl_seterr", uint64(l.errBuf), 0)
+}
+
+func (l *linker) open(handle uint32) (*library, error) {
+	p := l.p
+	name := p.CString(handle + dsoName)
+	if lib, ok := l.byName[name]; ok {
+		l.libs[handle] = lib
+		return lib, nil
+	}
+	var wasm []byte
+	if data, size := p.U32(handle+dsoFileData), p.U32(handle+dsoFileSize); data != 0 && size != 0 {
+		wasm = append([]byte(nil), p.Bytes(data, size)...)
+	} else {
+		b, err := readWholeFile(p, name)
+		if err != nil {
+			return nil, fmt.Errorf("could not load dynamic lib: %s: %w", name, err)
+		}
+		wasm = b
+	}
+	lib, err := l.link(name, wasm, p.U32(handle+dsoFlags)&rtldGlobal != 0)
+	if err != nil {
+		return nil, fmt.Errorf("could not load dynamic lib: %s: %w", name, err)
+	}
+	lib.handle = handle
+	l.libs[handle] = lib
+	l.byName[name] = lib
+	l.order = append(l.order, lib)
+	return lib, nil
+}
+
+func readWholeFile(p *Process, name string) ([]byte, error) {
+	f, errno := p.fs.Open(name, 0, 0)
+	if errno != 0 {
+		return nil, errno
+	}
+	defer f.Close()
+	st, errno := f.Stat()
+	if errno != 0 {
+		return nil, errno
+	}
+	b := make([]byte, st.Size)
+	if _, errno := f.ReadAt(b, 0); errno != 0 {
+		return nil, errno
+	}
+	return b, nil
+}
+
+// link instantiates one side module into the process.
+func (l *linker) link(name string, wasm []byte, global bool) (*library, error) {
+	p := l.p
+	info, err := wasmbin.Parse(wasm)
+	if err != nil {
+		return nil, err
+	}
+	if info.Dylink == nil {
+		return nil, fmt.Errorf("not a side module (no dylink.0 section)")
+	}
+	for _, need := range info.Dylink.Needed {
+		if _, ok := l.byName[need]; !ok {
+			return nil, fmt.Errorf("needs %s, which is not loaded", need)
+		}
+	}
+	lib := &library{name: name, info: info, global: global}
+	dl := info.Dylink
+	if dl.MemSize > 0 {
+		align := uint32(1) << dl.MemAlign
+		raw := uint32(p.mustCall("calloc", uint64(dl.MemSize+align), 1))
+		if raw == 0 {
+			return nil, fmt.Errorf("out of memory for %d bytes of data", dl.MemSize)
+		}
+		lib.memoryBase = (raw + align - 1) &^ (align - 1)
+	}
+	if dl.TableSize > 0 {
+		base, err := p.callHelper("grow", uint64(dl.TableSize))
+		if err != nil || int32(base) < 0 {
+			return nil, fmt.Errorf("function table cannot grow by %d", dl.TableSize)
+		}
+		lib.tableBase = uint32(base)
+	}
+
+	plan, err := l.plan(lib)
+	if err != nil {
+		return nil, err
+	}
+	ctx := p.ctx
+	compiled, err := p.rt.compileSide(ctx, wasm)
+	if err != nil {
+		return nil, err
+	}
+	shims := map[string]api.Module{}
+	for mod, spec := range plan.shims {
+		c, err := p.rt.compileBytes(ctx, wasmbin.EnvShim(spec))
+		if err != nil {
+			return nil, fmt.Errorf("%s shim: %w", mod, err)
+		}
+		inst, err := p.rt.r.InstantiateModule(experimental.WithImportResolver(ctx, l.resolver(plan.sources)), c, wazero.NewModuleConfig().WithName("").WithStartFunctions())
+		if err != nil {
+			return nil, fmt.Errorf("%s shim: %w", mod, err)
+		}
+		shims[mod] = inst
+	}
+	lib.inst, err = p.rt.r.InstantiateModule(experimental.WithImportResolver(ctx, func(n string) api.Module { return shims[n] }),
+		compiled, wazero.NewModuleConfig().WithName("").WithStartFunctions())
+	if err != nil {
+		return nil, fmt.Errorf("instantiate: %w", err)
+	}
+	// Table slots for this module's own functions that its GOT names.
+	if len(plan.ownFuncs) > 0 {
+		if err := l.installSlots(lib.inst, plan.ownFuncs, plan.ownSlots); err != nil {
+			return nil, err
+		}
+	}
+	for _, fn := range []string{"__wasm_apply_data_relocs", "__wasm_call_ctors"} {
+		if f := lib.inst.ExportedFunction(fn); f != nil {
+			if _, err := f.Call(ctx); err != nil {
+				return nil, fmt.Errorf("%s: %w", fn, err)
+			}
+		}
+	}
+	return lib, nil
+}
+
+// linkPlan is what one side module's imports resolve to.
+type linkPlan struct {
+	shims    map[string]wasmbin.ShimSpec // "env", "GOT.mem", "GOT.func"
+	sources  map[string]api.Module       // modules the shims import from
+	ownFuncs []wasmbin.HostFunc          // own exports that need table slots after instantiation
+	ownSlots []uint32
+}
+
+const (
+	srcGuest = "guest"
+	srcShim  = "shim"
+	srcHost  = hostModuleName
+)
+
+func (l *linker) plan(lib *library) (*linkPlan, error) {
+	p := l.p
+	main := p.module.Info
+	env := wasmbin.ShimSpec{TrapHost: wasmbin.HostFuncRef{Module: srcHost, Name: unresolvedName}}
+	gotMem := wasmbin.ShimSpec{}
+	gotFunc := wasmbin.ShimSpec{}
+	sources := map[string]api.Module{srcGuest: p.guest, srcShim: p.shim}
+	plan := &linkPlan{sources: sources}
+	var invokeSigs []string
+	var mainSlots []wasmbin.HostFunc // main exports needing fresh slots
+	var mainSlotNames []string
+
+	for _, im := range lib.info.Imports {
+		switch im.Module {
+		case "env":
+			switch {
+			case im.Kind == wasmbin.KindMemory:
+				env.Reexports = append(env.Reexports, wasmbin.Reexport{From: srcShim, Name: "memory", As: im.Name, Kind: im.Kind, Memory: im.Memory})
+			case im.Kind == wasmbin.KindTable:
+				env.Reexports = append(env.Reexports, wasmbin.Reexport{From: srcGuest, Name: "__indirect_function_table", As: im.Name, Kind: im.Kind, Table: im.Table})
+			case im.Kind == wasmbin.KindGlobal && im.Name == "__memory_base":
+				env.Globals = append(env.Globals, wasmbin.ConstGlobal{Name: im.Name, Value: int32(lib.memoryBase), Mutable: im.Global.Mutable})
+			case im.Kind == wasmbin.KindGlobal && im.Name == "__table_base":
+				env.Globals = append(env.Globals, wasmbin.ConstGlobal{Name: im.Name, Value: int32(lib.tableBase), Mutable: im.Global.Mutable})
+			case im.Kind == wasmbin.KindGlobal:
+				env.Reexports = append(env.Reexports, wasmbin.Reexport{From: srcGuest, Name: im.Name, As: im.Name, Kind: im.Kind, Global: im.Global})
+			case im.Kind == wasmbin.KindFunc:
+				l.planFunc(&env, im, &invokeSigs)
+			}
+		case "GOT.mem":
+			v, ok := l.dataAddress(lib, im.Name)
+			if !ok && !lib.info.Dylink.WeakImports[[2]string{im.Module, im.Name}] {
+				p.log.Debug().Str("lib", lib.name).Str("symbol", im.Name).Msg("unresolved GOT.mem entry")
+			}
+			gotMem.Globals = append(gotMem.Globals, wasmbin.ConstGlobal{Name: im.Name, Value: int32(v), Mutable: true})
+		case "GOT.func":
+			slot, own, ok := l.funcSlot(lib, im.Name)
+			switch {
+			case ok:
+			case own:
+				base, err := p.callHelper("grow", 1)
+				if err != nil || int32(base) < 0 {
+					return nil, fmt.Errorf("function table cannot grow")
+				}
+				slot = uint32(base)
+				idx, _ := lib.info.ExportedFunc(im.Name)
+				plan.ownFuncs = append(plan.ownFuncs, wasmbin.HostFunc{Module: "lib", Name: im.Name, Type: lib.info.FuncType(idx)})
+				plan.ownSlots = append(plan.ownSlots, slot)
+				l.funcSlots[im.Name] = slot
+			default:
+				if idx, ok := main.ExportedFunc(im.Name); ok {
+					mainSlots = append(mainSlots, wasmbin.HostFunc{Module: srcGuest, Name: im.Name, Type: main.FuncType(idx)})
+					mainSlotNames = append(mainSlotNames, im.Name)
+					continue // filled below, after the batch install
+				}
+				p.log.Debug().Str("lib", lib.name).Str("symbol", im.Name).Msg("unresolved GOT.func entry")
+			}
+			gotFunc.Globals = append(gotFunc.Globals, wasmbin.ConstGlobal{Name: im.Name, Value: int32(slot), Mutable: true})
+		default:
+			return nil, fmt.Errorf("import from unknown module %q", im.Module)
+		}
+	}
+	if len(mainSlots) > 0 {
+		base, err := p.callHelper("grow", uint64(len(mainSlots)))
+		if err != nil || int32(base) < 0 {
+			return nil, fmt.Errorf("function table cannot grow")
+		}
+		slots := make([]uint32, len(mainSlots))
+		for i := range mainSlots {
+			slots[i] = uint32(base) + uint32(i)
+			l.funcSlots[mainSlotNames[i]] = slots[i]
+			gotFunc.Globals = append(gotFunc.Globals, wasmbin.ConstGlobal{Name: mainSlotNames[i], Value: int32(slots[i]), Mutable: true})
+		}
+		if err := l.installSlots(p.guest, mainSlots, slots); err != nil {
+			return nil, err
+		}
+	}
+	if len(invokeSigs) > 0 {
+		if _, err := p.rt.invokeHost(p.ctx, invokeSigs); err != nil {
+			return nil, err
+		}
+		for i := range env.Reexports {
+			if env.Reexports[i].From == "invoke" {
+				env.Reexports[i].From = invokeModuleName(invokeSigs)
+			}
+		}
+		if err := l.ensureDyncalls(invokeSigs); err != nil {
+			return nil, err
+		}
+	}
+	plan.shims = map[string]wasmbin.ShimSpec{"env": env, "GOT.mem": gotMem, "GOT.func": gotFunc}
+	return plan, nil
+}
+
+// planFunc resolves one env function import: Go host functions first (Emscripten's JS
+// library), then main-module exports, then exports of earlier RTLD_GLOBAL libraries; anything
+// else becomes a stub that traps loudly with the symbol's name.
+func (l *linker) planFunc(env *wasmbin.ShimSpec, im wasmbin.Import, invokeSigs *[]string) {
+	p := l.p
+	if sig, ok := strings.CutPrefix(im.Name, "invoke_"); ok {
+		*invokeSigs = append(*invokeSigs, sig)
+		env.Reexports = append(env.Reexports, wasmbin.Reexport{From: "invoke", Name: im.Name, As: im.Name, Kind: wasmbin.KindFunc, Func: im.Func})
+		return
+	}
+	if idx, ok := p.module.Info.ExportedFunc(im.Name); ok && p.module.Info.FuncType(idx).String() == im.Func.String() {
+		env.Reexports = append(env.Reexports, wasmbin.Reexport{From: srcGuest, Name: im.Name, As: im.Name, Kind: wasmbin.KindFunc, Func: im.Func})
+		return
+	}
+	if hfn, ok := hostFuncs[im.Name]; ok && sameType(hfn, im.Func) {
+		env.Reexports = append(env.Reexports, wasmbin.Reexport{From: srcHost, Name: im.Name, As: im.Name, Kind: wasmbin.KindFunc, Func: im.Func})
+		return
+	}
+	for _, lib := range l.order {
+		if !lib.global {
+			continue
+		}
+		if idx, ok := lib.info.ExportedFunc(im.Name); ok && lib.info.FuncType(idx).String() == im.Func.String() {
+			src := "lib:" + lib.name
+			env.Reexports = append(env.Reexports, wasmbin.Reexport{From: src, Name: im.Name, As: im.Name, Kind: wasmbin.KindFunc, Func: im.Func})
+			l.p.dl.addSource(src, lib.inst)
+			return
+		}
+	}
+	env.Traps = append(env.Traps, wasmbin.TrapFunc{Name: im.Name, Type: im.Func, ID: unresolvedID(im.Name)})
+}
+
+func (l *linker) addSource(name string, m api.Module) {
+	if l.pending == nil {
+		l.pending = map[string]api.Module{}
+	}
+	l.pending[name] = m
+}
+
+func (l *linker) resolver(sources map[string]api.Module) experimental.ImportResolver {
+	return func(name string) api.Module {
+		if m, ok := sources[name]; ok {
+			return m
+		}
+		return l.pending[name]
+	}
+}
+
+// dataAddress resolves a data symbol: main-module globals are absolute addresses, library
+// globals are relative to that library's memory base.
+func (l *linker) dataAddress(lib *library, name string) (uint32, bool) {
+	if v, ok := lib.info.ExportedGlobalValue(name); ok {
+		return uint32(v) + lib.memoryBase, true
+	}
+	if v, ok := l.p.module.Info.ExportedGlobalValue(name); ok {
+		return uint32(v), true
+	}
+	for _, other := range l.order {
+		if v, ok := other.info.ExportedGlobalValue(name); ok && other.global {
+			return uint32(v) + other.memoryBase, true
+		}
+	}
+	return 0, false
+}
+
+// funcSlot finds the table slot of a function symbol. own reports that the symbol is the
+// library's own export and still needs a slot.
+func (l *linker) funcSlot(lib *library, name string) (slot uint32, own, ok bool) {
+	if s, ok := l.funcSlots[name]; ok {
+		return s, false, true
+	}
+	if _, ok := lib.info.ExportedFunc(name); ok {
+		return 0, true, false
+	}
+	main := l.p.module.Info
+	if idx, ok := main.ExportedFunc(name); ok {
+		if s, ok := main.ElemSlots[idx]; ok {
+			l.funcSlots[name] = s
+			return s, false, true
+		}
+	}
+	return 0, false, false
+}
+
+// installSlots puts functions exported by src into the given table slots.
+func (l *linker) installSlots(src api.Module, funcs []wasmbin.HostFunc, slots []uint32) error {
+	p := l.p
+	// Slots are consecutive when allocated in one batch; install them one run at a time.
+	for i := 0; i < len(funcs); {
+		j := i + 1
+		for j < len(funcs) && slots[j] == slots[j-1]+1 {
+			j++
+		}
+		spec := wasmbin.SlotSpec{TableModule: srcGuest, TableName: "__indirect_function_table"}
+		for _, f := range funcs[i:j] {
+			spec.Funcs = append(spec.Funcs, wasmbin.HostFunc{Module: "src", Name: f.Name, Type: f.Type})
+		}
+		c, err := p.rt.compileBytes(p.ctx, wasmbin.SlotInstaller(spec))
+		if err != nil {
+			return err
+		}
+		inst, err := p.rt.r.InstantiateModule(experimental.WithImportResolver(p.ctx, func(n string) api.Module {
+			switch n {
+			case srcGuest:
+				return p.guest
+			case "src":
+				return src
+			}
+			return nil
+		}), c, wazero.NewModuleConfig().WithName("").WithStartFunctions())
+		if err != nil {
+			return err
+		}
+		_, err = inst.ExportedFunction("install").Call(p.ctx, uint64(slots[i]))
+		inst.Close(p.ctx)
+		if err != nil {
+			return err
+		}
+		i = j
+	}
+	return nil
+}
+
+// ensureDyncalls makes sure the process can call table entries of these signatures, for
+// invoke_* made by side modules.
+func (l *linker) ensureDyncalls(sigs []string) error {
+	p := l.p
+	var missing []string
+	for _, s := range sigs {
+		if p.helper.ExportedFunction("dyncall_"+s) == nil && p.extraHelpers[s] == nil {
+			missing = append(missing, s)
+		}
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	c, err := p.rt.compileHelper(p.ctx, missing)
+	if err != nil {
+		return err
+	}
+	inst, err := p.rt.r.InstantiateModule(experimental.WithImportResolver(p.ctx, func(n string) api.Module {
+		if n == guestModuleName {
+			return p.guest
+		}
+		return nil
+	}), c, wazero.NewModuleConfig().WithName("").WithStartFunctions())
+	if err != nil {
+		return err
+	}
+	for _, s := range missing {
+		p.extraHelpers[s] = inst
+	}
+	return nil
+}
+
+// compileSide compiles a side module once per runtime, keyed by its bytes.
+func (rt *Runtime) compileSide(ctx context.Context, wasm []byte) (wazero.CompiledModule, error) {
+	key := sha256.Sum256(wasm)
+	rt.mu.Lock()
+	c, ok := rt.sides[key]
+	rt.mu.Unlock()
+	if ok {
+		return c, nil
+	}
+	c, err := rt.compileBytes(ctx, wasm)
+	if err != nil {
+		return nil, err
+	}
+	rt.mu.Lock()
+	rt.sides[key] = c
+	rt.mu.Unlock()
+	return c, nil
+}
+
+// dlsymJS looks a symbol up in a loaded library: functions get a table slot (reusing one the
+// function already has), data symbols their absolute address.
+func dlsymJS(p *Process, s []uint64) {
+	handle, name := uint32(s[0]), p.CString(uint32(s[1]))
+	lib := p.dl.libs[handle]
+	if lib == nil {
+		p.dl.setError("Tried to lookup unknown symbol \"" + name + "\" in unknown library")
+		s[0] = 0
+		return
+	}
+	if idx, ok := lib.info.ExportedFunc(name); ok {
+		key := lib.name + ":" + name
+		if slot, ok := p.dl.funcSlots[key]; ok {
+			s[0] = uint64(slot)
+			return
+		}
+		if slot, ok := p.dl.funcSlots[name]; ok && lib.global {
+			s[0] = uint64(slot)
+			return
+		}
+		base, err := p.callHelper("grow", 1)
+		if err != nil || int32(base) < 0 {
+			panic(fmt.Errorf("emscripten: function table cannot grow: %v", err))
+		}
+		f := wasmbin.HostFunc{Name: name, Type: lib.info.FuncType(idx)}
+		if err := p.dl.installSlots(lib.inst, []wasmbin.HostFunc{f}, []uint32{uint32(base)}); err != nil {
+			panic(err)
+		}
+		p.dl.funcSlots[key] = uint32(base)
+		s[0] = base
+		return
+	}
+	if v, ok := lib.info.ExportedGlobalValue(name); ok {
+		s[0] = uint64(uint32(v) + lib.memoryBase)
+		return
+	}
+	p.dl.setError("Tried to lookup unknown symbol \"" + name + "\" in dynamic lib: " + lib.name)
+	s[0] = 0
+}

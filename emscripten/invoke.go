@@ -1,0 +1,82 @@
+package emscripten
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/tetratelabs/wazero/api"
+)
+
+// fnPool hands out api.Function objects of one export. wazero forbids re-entering the same
+// api.Function while it runs (under the compiler that kills the process), and Emscripten
+// code nests invoke_* calls of one signature freely, so every nesting level takes its own
+// object. Objects are reused, because creating one costs over a microsecond.
+type fnPool struct {
+	name string
+	mod  api.Module
+	free []api.Function
+}
+
+func (fp *fnPool) get() (api.Function, error) {
+	if n := len(fp.free); n > 0 {
+		f := fp.free[n-1]
+		fp.free = fp.free[:n-1]
+		return f, nil
+	}
+	f := fp.mod.ExportedFunction(fp.name)
+	if f == nil {
+		return nil, fmt.Errorf("emscripten: no export %q", fp.name)
+	}
+	return f, nil
+}
+
+func (fp *fnPool) put(f api.Function) { fp.free = append(fp.free, f) }
+
+// invokeFn implements invoke_<sig>(index, args...): call the table entry through the helper's
+// dyncall_<sig>, and if a longjmp unwinds through it, restore the stack pointer, flag the
+// throw with setThrew(1, 0) and return 0 so the wasm caller dispatches to its setjmp. Any
+// other unwind (exit, trap) also restores the stack pointer, as Emscripten's JS does before
+// it re-throws, and then continues outward.
+//
+// https://github.com/emscripten-core/emscripten/blob/main/src/library.js (invoke_* wrappers)
+func invokeFn(sig string) hostFuncImpl {
+	name := "dyncall_" + sig
+	return func(p *Process, stack []uint64) {
+		pool := p.invokes[sig]
+		if pool == nil {
+			pool = &fnPool{name: name, mod: p.helperFor(sig)}
+			p.invokes[sig] = pool
+		}
+		sp := p.StackPointer()
+		f, err := pool.get()
+		if err != nil {
+			panic(err)
+		}
+		err = f.CallWithStack(p.ctx, stack)
+		pool.put(f)
+		if err == nil {
+			return
+		}
+		p.SetStackPointer(sp)
+		var lj longjmpSignal
+		if !errors.As(err, &lj) {
+			panic(err)
+		}
+		if _, err := p.Call("setThrew", 1, 0); err != nil {
+			panic(err)
+		}
+		stack[0] = 0
+	}
+}
+
+// throwLongjmp is _emscripten_throw_longjmp: emscripten_longjmp has already stored the target
+// in __THREW__/__threwValue; unwind to the nearest invoke_* frame.
+func throwLongjmp(p *Process, stack []uint64) { panic(longjmpSignal{}) }
+
+// helperFor returns the module exporting dyncall_<sig>.
+func (p *Process) helperFor(sig string) api.Module {
+	if h := p.extraHelpers[sig]; h != nil {
+		return h
+	}
+	return p.helper
+}

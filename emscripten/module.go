@@ -1,0 +1,141 @@
+package emscripten
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/tetratelabs/wazero"
+
+	"github.com/pglite-go/pglite/emscripten/internal/wasmbin"
+)
+
+// Module is a compiled Emscripten main module (pglite.wasm or initdb.wasm) together with the
+// generated modules every process of it needs: the env shim that re-exports the Go imports
+// (and defines the memory when the guest imports one) and the table helper that places host
+// callbacks in the function table and calls table entries for invoke_*.
+type Module struct {
+	Name     string
+	Info     *wasmbin.Module
+	compiled wazero.CompiledModule
+	shim     wazero.CompiledModule
+	helper   wazero.CompiledModule
+	// invokeSigs lists the invoke_<sig> signatures the module imports, in letters.
+	invokeSigs []string
+	// unresolved names the imports no host function provides; calling one traps loudly.
+	unresolved []string
+}
+
+// guestModuleName is how the table helper names the process's main instance in its imports.
+const guestModuleName = "guest"
+
+// Compile compiles a main module and its per-module helpers.
+func (rt *Runtime) Compile(ctx context.Context, name string, wasm []byte) (*Module, error) {
+	info, err := wasmbin.Parse(wasm)
+	if err != nil {
+		return nil, fmt.Errorf("emscripten: parse %s: %w", name, err)
+	}
+	m := &Module{Name: name, Info: info}
+	if m.compiled, err = rt.compileBytes(ctx, wasm); err != nil {
+		return nil, fmt.Errorf("emscripten: compile %s: %w", name, err)
+	}
+	shimBytes := m.buildShim()
+	if m.shim, err = rt.compileBytes(ctx, shimBytes); err != nil {
+		return nil, fmt.Errorf("emscripten: compile %s env shim: %w", name, err)
+	}
+	if m.helper, err = rt.compileHelper(ctx, m.invokeSigs); err != nil {
+		return nil, fmt.Errorf("emscripten: compile %s table helper: %w", name, err)
+	}
+	return m, nil
+}
+
+// buildShim generates the "env"/"wasi_snapshot_preview1" module for this guest: every
+// imported function is re-exported from the Go host module (or a trap stub when no Go
+// function of that name and type exists), and the memory is defined here when imported.
+func (m *Module) buildShim() []byte {
+	var spec wasmbin.ShimSpec
+	sigs := map[string]bool{}
+	for _, im := range m.Info.Imports {
+		switch im.Kind {
+		case wasmbin.KindMemory:
+			lim := im.Memory
+			spec.Memory = &lim
+		case wasmbin.KindFunc:
+			if sig, ok := strings.CutPrefix(im.Name, "invoke_"); ok {
+				sigs[sig] = true
+				spec.Reexports = append(spec.Reexports, wasmbin.Reexport{From: invokeModuleName(nil), Name: im.Name, As: im.Name, Kind: wasmbin.KindFunc, Func: im.Func})
+				continue
+			}
+			if hf, ok := hostFuncs[im.Name]; ok && sameType(hf, im.Func) {
+				spec.Reexports = append(spec.Reexports, wasmbin.Reexport{From: hostModuleName, Name: im.Name, As: im.Name, Kind: wasmbin.KindFunc, Func: im.Func})
+				continue
+			}
+			m.unresolved = append(m.unresolved, im.Name)
+			spec.Traps = append(spec.Traps, wasmbin.TrapFunc{Name: im.Name, Type: im.Func, ID: unresolvedID(im.Module + "." + im.Name)})
+		}
+	}
+	spec.TrapHost = wasmbin.HostFuncRef{Module: hostModuleName, Name: unresolvedName}
+	for s := range sigs {
+		m.invokeSigs = append(m.invokeSigs, s)
+	}
+	sort.Strings(m.invokeSigs)
+	// invoke_* come from a host module keyed by the signature set.
+	for i := range spec.Reexports {
+		if strings.HasPrefix(spec.Reexports[i].Name, "invoke_") {
+			spec.Reexports[i].From = invokeModuleName(m.invokeSigs)
+		}
+	}
+	return wasmbin.EnvShim(spec)
+}
+
+// invokeModuleName is the import-resolver name of the host module exporting the invoke_*
+// functions for one signature set.
+func invokeModuleName(sigs []string) string { return "invoke:" + strings.Join(sigs, ",") }
+
+func sameType(hf hostFunc, t wasmbin.FuncType) bool {
+	return equalTypes(hf.params, t.Params) && equalTypes(hf.results, t.Results)
+}
+
+func equalTypes(a, b []wasmbin.ValType) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// compileHelper builds the table helper for a set of invoke signatures: install_cb<N> for
+// every callback slot, dyncall_<sig> for every signature, grow and clear.
+func (rt *Runtime) compileHelper(ctx context.Context, sigs []string) (wazero.CompiledModule, error) {
+	key := strings.Join(sigs, ",")
+	rt.mu.Lock()
+	c, ok := rt.dyncalls[key]
+	rt.mu.Unlock()
+	if ok {
+		return c, nil
+	}
+	spec := wasmbin.TableSpec{TableModule: guestModuleName, TableName: "__indirect_function_table"}
+	for _, cs := range callbackSlots {
+		spec.Callbacks = append(spec.Callbacks, wasmbin.HostFunc{Module: hostModuleName, Name: cs.name, Type: cs.typ})
+	}
+	for _, s := range sigs {
+		ft, err := wasmbin.SigFromLetters(s)
+		if err != nil {
+			return nil, err
+		}
+		spec.Dyncalls = append(spec.Dyncalls, ft)
+	}
+	c, err := rt.compileBytes(ctx, wasmbin.TableHelper(spec))
+	if err != nil {
+		return nil, err
+	}
+	rt.mu.Lock()
+	rt.dyncalls[key] = c
+	rt.mu.Unlock()
+	return c, nil
+}

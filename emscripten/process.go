@@ -1,0 +1,322 @@
+package emscripten
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+
+	"github.com/rs/zerolog"
+	"github.com/tetratelabs/wazero"
+	"github.com/tetratelabs/wazero/api"
+	"github.com/tetratelabs/wazero/experimental"
+
+	"github.com/pglite-go/pglite/emscripten/vfs"
+)
+
+// ProcessConfig describes one instance of a main module.
+type ProcessConfig struct {
+	// Name tags log lines ("main", "helper", "initdb").
+	Name string
+	// FS is the process's file system. Several processes may share one FS if they are never
+	// called concurrently (the initdb flow does this).
+	FS *vfs.FS
+	// Env is the environment, read once by the guest's constructors.
+	Env []string
+	// Stdout and Stderr receive fd 1 and fd 2. Nil discards.
+	Stdout, Stderr io.Writer
+	// Callbacks are host functions the guest calls through its function table
+	// (Emscripten's addFunction); see Process.InstallCallback.
+	Callbacks [len(callbackSlots)]CallbackFunc
+	// Logger receives diagnostics.
+	Logger zerolog.Logger
+}
+
+// CallbackFunc is a host callback reached through the guest's function table. Its stack holds
+// the parameters on entry and receives the results.
+type CallbackFunc func(p *Process, stack []uint64)
+
+// Process is one instantiated Emscripten main module with its host state: memory, fd table,
+// cwd, umask, timers and loaded side modules. A Process is not safe for concurrent use: all
+// calls into it, and all host functions it calls back, run on the caller's goroutine.
+type Process struct {
+	rt     *Runtime
+	module *Module
+	cfg    ProcessConfig
+	ctx    context.Context
+	log    zerolog.Logger
+
+	mem    []byte // current linear memory; replaced on growth
+	guest  api.Module
+	shim   api.Module
+	helper api.Module
+	sp     api.MutableGlobal
+
+	exports map[string]*fnPool
+	invokes map[string]*fnPool
+	// extraHelpers call table entries of signatures only side modules use.
+	extraHelpers map[string]api.Module
+
+	fs    *vfs.FS
+	fds   *fdTable
+	cwd   string
+	umask uint32
+
+	timers map[int32]float64 // setitimer deadlines (ms, monotonic) by timer id
+	dl     *linker
+	broken error
+}
+
+// NewProcess instantiates m: its env shim (defining the memory, backed by a reserved mapping),
+// the guest itself (whose start function clears BSS), and the table helper. The guest's
+// constructors are not run; call RunCtors once the file system and environment are final.
+func (rt *Runtime) NewProcess(ctx context.Context, m *Module, cfg ProcessConfig) (*Process, error) {
+	p := &Process{
+		rt: rt, module: m, cfg: cfg, fs: cfg.FS, cwd: "/", umask: 0o022,
+		exports: map[string]*fnPool{}, invokes: map[string]*fnPool{}, timers: map[int32]float64{},
+		extraHelpers: map[string]api.Module{},
+		log:          cfg.Logger.With().Str("process", cfg.Name).Logger(),
+	}
+	p.fds = newFDTable(p)
+	p.ctx = context.WithValue(ctx, processKey{}, p)
+	actx := experimental.WithMemoryAllocator(p.ctx, newMmapAllocator(func(b []byte) { p.mem = b }))
+
+	// Host modules are found by their registered names; an import resolver may only return
+	// guest instances.
+	if _, err := rt.invokeHost(ctx, m.invokeSigs); err != nil {
+		return nil, err
+	}
+	anon := wazero.NewModuleConfig().WithName("").WithStartFunctions()
+	var err error
+	p.shim, err = rt.r.InstantiateModule(actx, m.shim, anon)
+	if err != nil {
+		return nil, fmt.Errorf("emscripten: %s: instantiate env shim: %w", cfg.Name, err)
+	}
+	envResolve := func(name string) api.Module {
+		if name == "env" || name == "wasi_snapshot_preview1" {
+			return p.shim
+		}
+		return nil
+	}
+	p.guest, err = rt.r.InstantiateModule(experimental.WithImportResolver(actx, envResolve), m.compiled, anon)
+	if err != nil {
+		p.shim.Close(ctx)
+		return nil, fmt.Errorf("emscripten: %s: instantiate: %w", cfg.Name, err)
+	}
+	if p.mem == nil {
+		if mem := p.guest.Memory(); mem != nil {
+			p.mem, _ = mem.Read(0, mem.Size())
+		}
+	}
+	helperResolve := func(name string) api.Module {
+		if name == guestModuleName {
+			return p.guest
+		}
+		return nil
+	}
+	p.helper, err = rt.r.InstantiateModule(experimental.WithImportResolver(p.ctx, helperResolve), m.helper, anon)
+	if err != nil {
+		p.Close()
+		return nil, fmt.Errorf("emscripten: %s: instantiate table helper: %w", cfg.Name, err)
+	}
+	if g, ok := p.guest.ExportedGlobal("__stack_pointer").(api.MutableGlobal); ok {
+		p.sp = g
+	}
+	p.dl = newLinker(p)
+	return p, nil
+}
+
+// Close releases the instance. It does not run the guest's atexit handlers.
+func (p *Process) Close() {
+	if p.dl != nil {
+		p.dl.close()
+	}
+	for _, m := range []api.Module{p.helper, p.guest, p.shim} {
+		if m != nil {
+			_ = m.Close(context.Background())
+		}
+	}
+	p.fds.closeAll()
+	p.helper, p.guest, p.shim = nil, nil, nil
+}
+
+// Broken reports why the process may not be used any more, or nil.
+func (p *Process) Broken() error { return p.broken }
+
+// FS returns the process's file system.
+func (p *Process) FS() *vfs.FS { return p.fs }
+
+// Memory returns the current linear memory. The slice is invalidated by growth.
+func (p *Process) Memory() []byte { return p.mem }
+
+// Context is the context every call into the guest runs with.
+func (p *Process) Context() context.Context { return p.ctx }
+
+// RunCtors runs __wasm_call_ctors, which reads the environment.
+func (p *Process) RunCtors() error {
+	_, err := p.Call("__wasm_call_ctors")
+	return err
+}
+
+// Call calls an exported function. An exit() comes back as *ExitError and leaves the process
+// usable; any other failure comes back as *TrapError and marks the process broken.
+func (p *Process) Call(name string, args ...uint64) (uint64, error) {
+	if p.broken != nil {
+		return 0, p.broken
+	}
+	pool := p.exports[name]
+	if pool == nil {
+		pool = &fnPool{name: name, mod: p.guest}
+		p.exports[name] = pool
+	}
+	f, err := pool.get()
+	if err != nil {
+		return 0, err
+	}
+	stack := make([]uint64, max(len(args), len(f.Definition().ResultTypes()), 1))
+	copy(stack, args)
+	err = f.CallWithStack(p.ctx, stack)
+	pool.put(f)
+	if err != nil {
+		return 0, p.classify(err)
+	}
+	return stack[0], nil
+}
+
+// classify turns an error from a guest call into *ExitError (instance alive) or *TrapError
+// (instance broken).
+func (p *Process) classify(err error) error {
+	var ee *ExitError
+	if errors.As(err, &ee) {
+		return ee
+	}
+	te := &TrapError{Cause: err}
+	p.broken = te
+	return te
+}
+
+// StackPointer reads __stack_pointer (Emscripten's stackSave).
+func (p *Process) StackPointer() uint32 {
+	if p.sp != nil {
+		return uint32(p.sp.Get())
+	}
+	return uint32(p.mustCall("emscripten_stack_get_current"))
+}
+
+// SetStackPointer writes __stack_pointer, as Emscripten's stackRestore does.
+func (p *Process) SetStackPointer(v uint32) {
+	if p.sp != nil {
+		p.sp.Set(uint64(v))
+		return
+	}
+	p.mustCall("_emscripten_stack_restore", uint64(v))
+}
+
+// GlobalAddress returns the value of an exported immutable global: for Emscripten data
+// symbols, the symbol's address in linear memory.
+func (p *Process) GlobalAddress(name string) (uint32, bool) {
+	g := p.guest.ExportedGlobal(name)
+	if g == nil {
+		return 0, false
+	}
+	return uint32(g.Get()), true
+}
+
+// Malloc allocates n bytes with the guest's allocator.
+func (p *Process) Malloc(n uint32) (uint32, error) {
+	r, err := p.Call("malloc", uint64(n))
+	return uint32(r), err
+}
+
+// Free releases a Malloc'd pointer.
+func (p *Process) Free(ptr uint32) error {
+	_, err := p.Call("free", uint64(ptr))
+	return err
+}
+
+// StackAlloc reserves n bytes on the guest stack (Emscripten's stackAlloc).
+func (p *Process) StackAlloc(n uint32) (uint32, error) {
+	r, err := p.Call("_emscripten_stack_alloc", uint64(n))
+	return uint32(r), err
+}
+
+// StackString copies s with a NUL onto the guest stack.
+func (p *Process) StackString(s string) (uint32, error) {
+	ptr, err := p.StackAlloc(uint32(len(s) + 1))
+	if err != nil {
+		return 0, err
+	}
+	copy(p.mem[ptr:], s)
+	p.mem[ptr+uint32(len(s))] = 0
+	return ptr, nil
+}
+
+// CallMain runs __main_argc_argv with argv built on the guest stack, as Emscripten's callMain
+// does. A normal return and exit() both yield the status.
+func (p *Process) CallMain(args []string) (int32, error) {
+	argv, err := p.StackAlloc(uint32(4 * (len(args) + 1)))
+	if err != nil {
+		return 0, err
+	}
+	for i, a := range args {
+		s, err := p.StackString(a)
+		if err != nil {
+			return 0, err
+		}
+		p.PutU32(argv+uint32(4*i), s)
+	}
+	p.PutU32(argv+uint32(4*len(args)), 0)
+	r, err := p.Call("__main_argc_argv", uint64(len(args)), uint64(argv))
+	if err != nil {
+		if st, ok := ExitStatus(err); ok {
+			return st, nil
+		}
+		return 0, err
+	}
+	return int32(r), nil
+}
+
+// U32 reads a little-endian uint32 from guest memory.
+func (p *Process) U32(addr uint32) uint32 { return binary.LittleEndian.Uint32(p.mem[addr:]) }
+
+// PutU32 writes a little-endian uint32 to guest memory.
+func (p *Process) PutU32(addr, v uint32) { binary.LittleEndian.PutUint32(p.mem[addr:], v) }
+
+// U16 reads a little-endian uint16.
+func (p *Process) U16(addr uint32) uint16 { return binary.LittleEndian.Uint16(p.mem[addr:]) }
+
+// PutU16 writes a little-endian uint16.
+func (p *Process) PutU16(addr uint32, v uint16) { binary.LittleEndian.PutUint16(p.mem[addr:], v) }
+
+// PutU64 writes a little-endian uint64.
+func (p *Process) PutU64(addr uint32, v uint64) { binary.LittleEndian.PutUint64(p.mem[addr:], v) }
+
+// U64 reads a little-endian uint64.
+func (p *Process) U64(addr uint32) uint64 { return binary.LittleEndian.Uint64(p.mem[addr:]) }
+
+// Bytes returns a view of n bytes of guest memory at addr.
+func (p *Process) Bytes(addr, n uint32) []byte { return p.mem[addr : addr+n : addr+n] }
+
+// CString reads a NUL-terminated string.
+func (p *Process) CString(addr uint32) string {
+	if addr == 0 {
+		return ""
+	}
+	end := addr
+	for end < uint32(len(p.mem)) && p.mem[end] != 0 {
+		end++
+	}
+	return string(p.mem[addr:end])
+}
+
+// WriteCString writes s and a NUL at addr.
+func (p *Process) WriteCString(addr uint32, s string) {
+	copy(p.mem[addr:], s)
+	p.mem[addr+uint32(len(s))] = 0
+}
+
+// f64 helpers for host functions returning doubles.
+func f64bits(v float64) uint64 { return math.Float64bits(v) }
+func f64of(v uint64) float64   { return math.Float64frombits(v) }
