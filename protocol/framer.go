@@ -57,8 +57,8 @@ type Framer struct {
 // memory for the rest of the session.
 const reuseLimit = 256 << 10
 
-// growStep bounds how far ahead of the received data a large message buffer
-// is allocated, so a lying length field cannot force a huge allocation.
+// growStep is the largest allocation made before the data to fill it has
+// arrived.
 const growStep = 1 << 20
 
 // NewFramer reads messages from r through a buffered reader.
@@ -75,14 +75,15 @@ func NewFramer(r io.Reader) *Framer {
 func (f *Framer) Buffered() int { return f.r.Buffered() }
 
 // Next returns the next message. A clean end of stream between messages is
-// io.EOF; an end inside a message is io.ErrUnexpectedEOF.
+// io.EOF; an end inside a message is io.ErrUnexpectedEOF; other read errors
+// are returned as they are. After any error the stream position is lost.
 func (f *Framer) Next() (Message, error) {
 	hdr := f.buf[:headerLen]
 	if n, err := io.ReadFull(f.r, hdr); err != nil {
 		if n == 0 && err == io.EOF {
 			return Message{}, io.EOF
 		}
-		return Message{}, io.ErrUnexpectedEOF
+		return Message{}, midMessage(err)
 	}
 	typ := hdr[0]
 	if !frontendTypes[typ] {
@@ -106,7 +107,7 @@ func (f *Framer) Next() (Message, error) {
 		}
 		raw := f.buf[:total]
 		if _, err := io.ReadFull(f.r, raw[headerLen:]); err != nil {
-			return Message{}, io.ErrUnexpectedEOF
+			return Message{}, midMessage(err)
 		}
 		return Message{Type: typ, Raw: raw}, nil
 	}
@@ -117,10 +118,11 @@ func (f *Framer) Next() (Message, error) {
 	return Message{Type: typ, Raw: raw}, nil
 }
 
-// readLarge reads a message too big for the reusable buffer, growing its
-// allocation only as data actually arrives.
+// readLarge reads a message of total bytes whose first bytes (hdr) are
+// already in hand, growing its allocation only as data actually arrives so
+// a lying length field cannot force a huge allocation.
 func readLarge(r io.Reader, hdr []byte, total int) ([]byte, error) {
-	raw := make([]byte, headerLen, min(total, growStep))
+	raw := make([]byte, len(hdr), min(total, max(growStep, len(hdr))))
 	copy(raw, hdr)
 	for len(raw) < total {
 		if len(raw) == cap(raw) {
@@ -129,8 +131,17 @@ func readLarge(r io.Reader, hdr []byte, total int) ([]byte, error) {
 		n, err := io.ReadFull(r, raw[len(raw):min(cap(raw), total)])
 		raw = raw[:len(raw)+n]
 		if err != nil {
-			return nil, io.ErrUnexpectedEOF
+			return nil, midMessage(err)
 		}
 	}
 	return raw, nil
+}
+
+// midMessage reports an end of stream inside a message as
+// io.ErrUnexpectedEOF and passes other errors, such as deadlines, through.
+func midMessage(err error) error {
+	if err == io.EOF {
+		return io.ErrUnexpectedEOF
+	}
+	return err
 }

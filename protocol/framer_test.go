@@ -178,3 +178,15 @@ func TestIsFrontendType(t *testing.T) {
 		t.Fatalf("%d frontend types", n)
 	}
 }
+
+func TestFramerPassesReadErrors(t *testing.T) {
+	boom := errors.New("deadline")
+	f := NewFramer(iotest.ErrReader(boom))
+	if _, err := f.Next(); err != boom {
+		t.Fatalf("header: %v", err)
+	}
+	f = NewFramer(io.MultiReader(bytes.NewReader([]byte{'Q', 0, 0, 0, 9}), iotest.ErrReader(boom)))
+	if _, err := f.Next(); err != boom {
+		t.Fatalf("body: %v", err)
+	}
+}

@@ -112,17 +112,18 @@ type Startup struct {
 // ReadStartup reads exactly one startup-phase packet from r and nothing more,
 // so r can be handed to TLS or a message reader afterwards. maxLen <= 0 means
 // DefaultMaxStartupLen. A connection closed before any byte arrives yields a
-// bare io.EOF, which callers usually treat as a silent disconnect.
+// bare io.EOF, which callers usually treat as a silent disconnect; other
+// read errors (deadlines, resets) are returned unwrapped.
 func ReadStartup(r io.Reader, maxLen int) (Startup, error) {
 	if maxLen <= 0 {
 		maxLen = DefaultMaxStartupLen
 	}
 	var hdr [4]byte
 	if n, err := io.ReadFull(r, hdr[:]); err != nil {
-		if n == 0 && errors.Is(err, io.EOF) {
+		if n == 0 && err == io.EOF {
 			return Startup{}, io.EOF
 		}
-		return Startup{}, &StartupError{Kind: ErrStartupTruncated, Detail: "reading length", Cause: err}
+		return Startup{}, truncated(err, "reading length")
 	}
 	length := int64(int32(binary.BigEndian.Uint32(hdr[:])))
 	if length < minStartupPacketLen {
@@ -131,12 +132,20 @@ func ReadStartup(r io.Reader, maxLen int) (Startup, error) {
 	if length > int64(maxLen) {
 		return Startup{}, startupErr(ErrStartupTooLarge, "length %d exceeds %d", length, maxLen)
 	}
-	raw := make([]byte, length)
-	copy(raw, hdr[:])
-	if _, err := io.ReadFull(r, raw[4:]); err != nil {
-		return Startup{}, &StartupError{Kind: ErrStartupTruncated, Detail: fmt.Sprintf("want %d bytes", length), Cause: err}
+	raw, err := readLarge(r, hdr[:], int(length))
+	if err != nil {
+		return Startup{}, truncated(err, fmt.Sprintf("want %d bytes", length))
 	}
 	return parseStartup(raw)
+}
+
+// truncated wraps an end of stream inside the packet in ErrStartupTruncated
+// and returns any other read error, such as a deadline, unchanged.
+func truncated(err error, detail string) error {
+	if err != io.EOF && err != io.ErrUnexpectedEOF {
+		return err
+	}
+	return &StartupError{Kind: ErrStartupTruncated, Detail: detail, Cause: io.ErrUnexpectedEOF}
 }
 
 // parseStartup decodes a complete packet whose length field already matches

@@ -165,8 +165,8 @@ func TestCloneSpeed(t *testing.T) {
 		t.Skip("timing is meaningless under -race")
 	}
 	src := buildCluster(t)
-	best := time.Hour
-	for i := 0; i < 5; i++ {
+	best := time.Hour // best of many: the bound is about cost, not scheduling
+	for i := 0; i < 20; i++ {
 		start := time.Now()
 		src.Clone()
 		best = min(best, time.Since(start))
