@@ -2,6 +2,8 @@ package bridge
 
 import (
 	"github.com/rs/zerolog"
+
+	"github.com/pglite-go/pglite/emscripten/vfs"
 )
 
 // Config describes one PostgreSQL instance. The zero value is an in-memory database.
@@ -23,6 +25,17 @@ type Config struct {
 	Database string
 	// Logger receives lifecycle and diagnostic logs. Zero value: none.
 	Logger zerolog.Logger
+	// ReuseFS reopens an in-memory database on the file system of an earlier instance
+	// (Instance.ReusableFS), after that instance failed: PostgreSQL then recovers it as after
+	// a crash. Ignored with DataDir.
+	ReuseFS *vfs.FS
+	// Extensions lists the extension bundles to make available to CREATE EXTENSION (see
+	// Assets.Extensions; extension names inside a bundle work too). Nil means every bundle in
+	// the assets; an empty non-nil slice means none beyond the core ones.
+	Extensions []string
+	// Preload lists libraries for shared_preload_libraries (e.g. "pg_stat_statements"),
+	// loaded at boot; their bundles are made available even if Extensions omits them.
+	Preload []string
 }
 
 func (c *Config) sharedBuffers() string {

@@ -119,7 +119,13 @@ func newFS(a *Assets) *vfs.FS {
 
 // prepareFS mounts PGDATA and makes sure it holds a cluster.
 func (inst *Instance) prepareFS(ctx context.Context) (*vfs.FS, error) {
+	if inst.cfg.ReuseFS != nil && inst.cfg.DataDir == "" {
+		return inst.cfg.ReuseFS, nil
+	}
 	fs := newFS(inst.eng.assets)
+	if err := inst.installExtensions(fs); err != nil {
+		return nil, err
+	}
 	if inst.cfg.DataDir != "" {
 		if err := os.MkdirAll(inst.cfg.DataDir, 0o700); err != nil {
 			return nil, fmt.Errorf("bridge: data dir: %w", err)
@@ -165,6 +171,7 @@ func newBackendProcess(ctx context.Context, eng *engine, fs *vfs.FS, name string
 	cfg := emscripten.ProcessConfig{
 		Name: name, FS: fs, Env: backendEnv("postgres", "postgres"), Logger: log,
 		Stdout: logWriter(log, name, "stdout"), Stderr: logWriter(log, name, "stderr"),
+		OnUnresolved: raiseUnresolved,
 	}
 	if cbs[cbPopen] == nil {
 		cbs[cbPopen] = popenLocale
@@ -337,6 +344,9 @@ func (inst *Instance) release() {
 		inst.proc = nil
 	}
 }
+
+// ReusableFS returns the in-memory file system, for Config.ReuseFS after a failure.
+func (inst *Instance) ReusableFS() *vfs.FS { return inst.fs }
 
 // Broken reports the fault that ended the instance, or nil.
 func (inst *Instance) Broken() error { return inst.broken }

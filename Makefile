@@ -1,0 +1,45 @@
+# pglite-go: real PostgreSQL in a Go process.
+ASSETS_DIR ?= assets/pglite-0.5.16
+GO        ?= go
+PORT      ?= 5432
+SUDO      := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: help run test test-short race bench fuzz assets psql lint check embed-assets build
+
+help: ## show targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
+
+assets: ## fetch the pinned PGlite npm packages and check their sha256
+	@bash scripts/assets.sh $(ASSETS_DIR)
+
+psql: ## install postgresql-client when psql is missing
+	@command -v psql >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq postgresql-client >/dev/null; }
+
+build: assets ## build bin/pglited
+	$(GO) build -o bin/pglited ./cmd/pglited
+
+run: build ## run the daemon in memory on $(PORT)
+	./bin/pglited --port $(PORT)
+
+test: assets psql ## run every test, with the race detector
+	$(GO) vet ./...
+	$(GO) test -race -timeout 20m ./...
+
+test-short: assets ## quick tests only
+	$(GO) test -short ./...
+
+bench: assets psql ## benchmarks and the scripts in test/bench
+	$(GO) test -run '^$$' -bench . -benchmem ./bridge/ ./...
+	@for s in test/bench/*.sh; do [ -f "$$s" ] && bash "$$s"; done; true
+
+fuzz: ## run each fuzz target for 30s
+	@for t in $$(grep -rhoE '^func (Fuzz[A-Za-z_]+)' --include='*_test.go' protocol | sed 's/func //'); do \
+		$(GO) test ./protocol -run '^$$' -fuzz "^$$t$$" -fuzztime 30s || exit 1; done
+
+embed-assets: assets ## copy the assets next to bridge/ for `go build -tags pglite_embed`
+	mkdir -p bridge/embedded
+	cp $(ASSETS_DIR)/pglite.wasm $(ASSETS_DIR)/initdb.wasm $(ASSETS_DIR)/pglite.data $(ASSETS_DIR)/files.json bridge/embedded/
+
+check: ## gofmt and vet
+	@test -z "$$(gofmt -l . | grep -v '^assets/')" || { gofmt -l .; exit 1; }
+	$(GO) vet ./...

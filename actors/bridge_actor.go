@@ -1,0 +1,671 @@
+package actors
+
+import (
+	"context"
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/asynkron/protoactor-go/actor"
+	"github.com/rs/zerolog"
+
+	"github.com/pglite-go/pglite/bridge"
+	"github.com/pglite-go/pglite/emscripten/vfs"
+	"github.com/pglite-go/pglite/protocol"
+)
+
+// bridgeActor is the only owner of a bridge.Instance (through its worker goroutine). Every
+// execution arrives in its mailbox; it grants the backend to one client at a time (the
+// lease), queues the others in FIFO order, and routes notifications.
+//
+// A client holds the lease from its first message until a ReadyForQuery with status I ends
+// its output and it has nothing more queued: an open or failed transaction and an
+// extended-protocol pipeline before Sync keep it.
+type bridgeActor struct {
+	cfg    *Config
+	shared *bridgeShared
+	log    zerolog.Logger
+
+	jobs   chan func() // to the worker goroutine
+	worker *worker
+	inst   *bridge.Instance
+	ready  bool
+	busy   bool // the worker runs a job
+
+	sessions map[uint64]*session
+	holder   uint64   // the session holding the lease (0: none)
+	waiting  []uint64 // sessions with queued requests, FIFO
+	pending  []pendingAttach
+	more     map[uint64]chan []byte // running COPY FROM STDIN per session
+	wantMore map[uint64]bool
+
+	params   [][2]string // server ParameterStatus values, from boot
+	roles    map[string]bool
+	channels map[string]map[uint64]bool // LISTEN routing
+
+	idleTimer   *time.Timer
+	draining    *drainState
+	nextConnID uint64
+}
+
+// bridgeShared outlives restarts of the Bridge actor: the in-memory file system (so that a
+// restart recovers the same database, as PostgreSQL does after a crash) and the count.
+type bridgeShared struct {
+	fs       *vfs.FS
+	restarts int
+}
+
+type pendingAttach struct {
+	req    *AttachRequest
+	sender *actor.PID
+}
+
+type drainState struct {
+	deadline  time.Time
+	replyTo   *actor.PID
+	cancelled bool
+	closing   bool
+}
+
+// messages from the worker goroutine and timers
+type (
+	instanceOpened struct {
+		inst  *bridge.Instance
+		err   error
+		info  bootInfo
+		timed bridge.Timings
+	}
+	jobDone     struct{ res execResult }
+	idleCheck   struct{ connID uint64 }
+	internalRan struct{ err error }
+	drainTick   struct{}
+)
+
+type bootInfo struct {
+	params [][2]string
+	roles  map[string]bool
+}
+
+func newBridgeActor(cfg *Config, shared *bridgeShared) actor.Actor {
+	return &bridgeActor{
+		cfg: cfg, shared: shared,
+		log:      cfg.Logger.With().Str("component", "bridge").Logger(),
+		sessions: map[uint64]*session{}, more: map[uint64]chan []byte{}, wantMore: map[uint64]bool{},
+		channels: map[string]map[uint64]bool{}, roles: map[string]bool{},
+	}
+}
+
+// Receive implements actor.Actor.
+func (b *bridgeActor) Receive(ctx actor.Context) {
+	switch m := ctx.Message().(type) {
+	case *actor.Started:
+		b.start(ctx)
+	case *actor.Stopping:
+		b.stop()
+	case *actor.Restarting:
+		b.stop()
+	case *instanceOpened:
+		b.opened(ctx, m)
+	case *AttachRequest:
+		if !b.ready {
+			b.pending = append(b.pending, pendingAttach{req: m, sender: ctx.Sender()})
+			return
+		}
+		ctx.Respond(b.attach(m, ctx.Sender()))
+	case *ExecRequest:
+		b.enqueue(ctx, m)
+	case *inputWanted:
+		b.inputWanted(m.connID)
+	case *jobDone:
+		b.finished(ctx, m.res)
+	case *DetachRequest:
+		b.detach(ctx, m.ConnID)
+	case *CancelRequest:
+		b.cancel(m)
+	case *QueryRequest:
+		b.apiQuery(ctx, m)
+	case *idleCheck:
+		b.checkIdle(ctx, m.connID)
+	case *ShutdownRequest:
+		b.drain(ctx, m)
+	case *drainTick:
+		b.drainStep(ctx)
+	case *instanceClosed:
+		b.closedInstance(ctx, m)
+	case *cleanupDone:
+		b.cleaned(ctx, m)
+	case *apiDone:
+		b.apiFinished(ctx, m)
+	case *internalRan:
+		b.busy = false
+		if m.err != nil {
+			b.broken(ctx, m.err)
+			return
+		}
+		b.schedule(ctx)
+	}
+}
+
+// start opens the instance on the worker goroutine, so the mailbox stays responsive.
+func (b *bridgeActor) start(ctx actor.Context) {
+	b.jobs = make(chan func(), 1)
+	jobs := b.jobs
+	go func() {
+		for job := range jobs {
+			job()
+		}
+	}()
+	self, system := ctx.Self(), ctx.ActorSystem()
+	send := func(pid *actor.PID, msg any) { system.Root.Send(pid, msg) }
+	cfg := b.cfg.Bridge
+	if cfg.DataDir == "" && b.shared.fs != nil {
+		cfg.ReuseFS = b.shared.fs
+	}
+	b.busy = true
+	backoff := restartBackoff(b.shared.restarts)
+	b.jobs <- func() {
+		time.Sleep(backoff) // on the worker: the mailbox stays responsive
+		inst, err := bridge.Open(context.Background(), cfg)
+		var info bootInfo
+		if err == nil {
+			info, err = readBootInfo(inst)
+		}
+		var t bridge.Timings
+		if inst != nil {
+			t = inst.Timings
+		}
+		send(self, &instanceOpened{inst: inst, err: err, info: info, timed: t})
+	}
+	b.worker = &worker{send: send, self: self, log: b.log, window: ackWindow}
+}
+
+func (b *bridgeActor) opened(ctx actor.Context, m *instanceOpened) {
+	b.busy = false
+	if m.err != nil {
+		b.log.Error().Err(m.err).Msg("could not open the database")
+		panic(fmt.Errorf("actors: open: %w", m.err))
+	}
+	b.inst, b.worker.inst = m.inst, m.inst
+	b.worker.cur = backendSession{user: "postgres"}
+	if b.cfg.Bridge.DataDir == "" {
+		b.shared.fs = m.inst.ReusableFS()
+	}
+	b.params, b.roles, b.ready = m.info.params, m.info.roles, true
+	ctx.ActorSystem().EventStream.Publish(&BridgeReady{Timings: m.timed, Restart: b.shared.restarts})
+	for _, p := range b.pending {
+		ctx.Send(p.sender, b.attach(p.req, p.sender))
+	}
+	b.pending = nil
+	b.schedule(ctx)
+}
+
+// stop ends the worker. The instance is closed by the drain, or left to the next
+// incarnation's crash recovery when the actor failed.
+func (b *bridgeActor) stop() {
+	if b.jobs != nil {
+		close(b.jobs)
+		b.jobs = nil
+	}
+	if b.idleTimer != nil {
+		b.idleTimer.Stop()
+	}
+}
+
+// serverParams are the ParameterStatus values a real server reports at startup.
+var serverParams = []string{"server_version", "server_encoding", "client_encoding", "DateStyle",
+	"IntervalStyle", "TimeZone", "integer_datetimes", "standard_conforming_strings",
+	"default_transaction_read_only", "in_hot_standby", "scram_iterations", "search_path"}
+
+func readBootInfo(inst *bridge.Instance) (bootInfo, error) {
+	w := &worker{inst: inst}
+	var info bootInfo
+	rows, err := w.query("select name, setting from pg_settings where name in ('" + strings.Join(serverParams, "','") + "')")
+	if err != nil {
+		return info, err
+	}
+	for _, r := range rows {
+		info.params = append(info.params, [2]string{r[0], r[1]})
+	}
+	info.roles, err = readRoles(w)
+	return info, err
+}
+
+func readRoles(w *worker) (map[string]bool, error) {
+	rows, err := w.query("select rolname, rolsuper from pg_roles where rolcanlogin")
+	if err != nil {
+		return nil, err
+	}
+	roles := map[string]bool{}
+	for _, r := range rows {
+		roles[r[0]] = r[1] == "t"
+	}
+	return roles, nil
+}
+
+// attach registers a session, or refuses it like PostgreSQL would.
+func (b *bridgeActor) attach(m *AttachRequest, sender *actor.PID) *AttachReply {
+	if m.Database != b.cfg.database() {
+		return &AttachReply{Fatal: protocol.FatalError("3D000", fmt.Sprintf("database %q does not exist", m.Database))}
+	}
+	super, ok := b.roles[m.User]
+	if !ok {
+		return &AttachReply{Fatal: protocol.FatalError("28000", fmt.Sprintf("role %q does not exist", m.User))}
+	}
+	if b.draining != nil {
+		return &AttachReply{Fatal: protocol.FatalError("57P03", "the database system is shutting down")}
+	}
+	s := &session{id: m.ConnID, pid: sender, user: m.User, settings: m.Settings, cancelPID: m.CancelPID,
+		cancelKey: m.CancelKey, acks: m.Acks, gone: m.Gone, txStatus: 'I', listen: map[string]bool{}}
+	b.sessions[s.id] = s
+	params := make([][2]string, 0, len(b.params)+3)
+	for _, p := range b.params {
+		if v, ok := m.Settings[p[0]]; ok {
+			p[1] = v
+		}
+		params = append(params, p)
+	}
+	superStr := "off"
+	if super {
+		superStr = "on"
+	}
+	params = append(params, [2]string{"application_name", m.Settings["application_name"]},
+		[2]string{"is_superuser", superStr}, [2]string{"session_authorization", m.User})
+	return &AttachReply{Params: params}
+}
+
+// enqueue takes a client's batch: it feeds a running COPY of that client, or waits for the
+// lease.
+func (b *bridgeActor) enqueue(ctx actor.Context, m *ExecRequest) {
+	s := b.sessions[m.ConnID]
+	if s == nil || s.detached {
+		return
+	}
+	if ch := b.more[s.id]; ch != nil && b.wantMore[s.id] {
+		b.wantMore[s.id] = false
+		ch <- joinSegments(m)
+		return
+	}
+	s.queue = append(s.queue, m)
+	if b.holder != s.id && !contains(b.waiting, s.id) {
+		b.waiting = append(b.waiting, s.id)
+	}
+	b.schedule(ctx)
+}
+
+func joinSegments(m *ExecRequest) []byte {
+	var out []byte
+	for _, s := range m.Segments {
+		if !s.Internal {
+			out = append(out, s.Data...)
+		}
+	}
+	return out
+}
+
+func contains(ids []uint64, id uint64) bool {
+	for _, x := range ids {
+		if x == id {
+			return true
+		}
+	}
+	return false
+}
+
+// inputWanted: the running COPY needs the client's next request.
+func (b *bridgeActor) inputWanted(connID uint64) {
+	s := b.sessions[connID]
+	ch := b.more[connID]
+	if s == nil || ch == nil {
+		return
+	}
+	if len(s.queue) > 0 {
+		next := s.queue[0]
+		s.queue = s.queue[1:]
+		ch <- joinSegments(next)
+		return
+	}
+	b.wantMore[connID] = true
+}
+
+// schedule hands the next job to the worker: the lease holder's next request, or the lease
+// to the first waiting session.
+func (b *bridgeActor) schedule(ctx actor.Context) {
+	if !b.ready || b.busy {
+		return
+	}
+	if b.draining != nil {
+		b.drainStep(ctx)
+		return
+	}
+	if b.holder == 0 {
+		for len(b.waiting) > 0 && b.holder == 0 {
+			id := b.waiting[0]
+			b.waiting = b.waiting[1:]
+			if s := b.sessions[id]; s != nil && (len(s.queue) > 0 || s.detached) {
+				b.holder = id
+			}
+		}
+	}
+	if b.holder == 0 {
+		return
+	}
+	s := b.sessions[b.holder]
+	if b.idleTimer != nil {
+		b.idleTimer.Stop()
+	}
+	switch {
+	case s.api != nil:
+		b.runAPI(ctx, s)
+	case s.detached && !s.used:
+		delete(b.sessions, s.id)
+		b.holder = 0
+		b.schedule(ctx)
+	case s.detached:
+		b.runCleanup(ctx, s)
+	case len(s.queue) > 0:
+		req := s.queue[0]
+		s.queue = s.queue[1:]
+		b.runExec(ctx, s, req)
+	}
+}
+
+func (b *bridgeActor) runExec(ctx actor.Context, s *session, req *ExecRequest) {
+	b.busy, s.inFlight, s.used = true, true, true
+	more := make(chan []byte, 1)
+	b.more[s.id] = more
+	job := &execJob{sess: s, req: req, more: more}
+	self, system, w := ctx.Self(), ctx.ActorSystem(), b.worker
+	b.jobs <- func() {
+		res := w.run(job)
+		res.req = req
+		system.Root.Send(self, &jobDone{res: res})
+	}
+}
+
+// finished processes a completed batch: notifications, LISTEN bookkeeping, lease release.
+func (b *bridgeActor) finished(ctx actor.Context, res execResult) {
+	b.busy = false
+	delete(b.more, res.connID)
+	delete(b.wantMore, res.connID)
+	if res.err != nil {
+		b.broken(ctx, res.err)
+		return
+	}
+	s := b.sessions[res.connID]
+	if s != nil {
+		s.inFlight = false
+		if res.settings != nil {
+			s.settings = res.settings
+		}
+		if res.atSync {
+			s.txStatus = res.txStatus
+		}
+	}
+	if res.rolesChanged {
+		b.refreshRoles(ctx)
+	}
+	for _, n := range res.notifications {
+		b.route(ctx, n)
+	}
+	if s != nil && res.listenTags > 0 && res.req != nil {
+		b.applyListen(ctx, s, res.req)
+	}
+	if s != nil && res.atSync && res.txStatus == 'I' && len(s.queue) == 0 {
+		b.holder = 0
+	} else if s != nil && res.atSync && len(s.queue) == 0 && b.cfg.IdleInTransactionTimeout > 0 {
+		b.armIdle(ctx, s.id)
+	}
+	b.schedule(ctx)
+}
+
+// route delivers a NotificationResponse to every session listening on its channel.
+func (b *bridgeActor) route(ctx actor.Context, msg []byte) {
+	_, channel, _, ok := protocol.Notification(msg)
+	if !ok {
+		return
+	}
+	for id := range b.channels[channel] {
+		if s := b.sessions[id]; s != nil && !s.detached {
+			ctx.Send(s.pid, &NotificationArrived{Data: msg})
+		}
+	}
+}
+
+// applyListen records a session's LISTEN/UNLISTEN once a command of that kind completed. The
+// backend listens on the union of all sessions' channels, so a channel another session
+// still wants is subscribed again after this session's UNLISTEN.
+func (b *bridgeActor) applyListen(ctx actor.Context, s *session, req *ExecRequest) {
+	drop := func(ch string) {
+		delete(s.listen, ch)
+		delete(b.channels[ch], s.id)
+		if len(b.channels[ch]) == 0 {
+			delete(b.channels, ch)
+		}
+	}
+	var lost []string
+	if req.UnlistenAll {
+		for ch := range s.listen {
+			drop(ch)
+			lost = append(lost, ch)
+		}
+	}
+	for _, ch := range req.Unlisten {
+		drop(ch)
+		lost = append(lost, ch)
+	}
+	for _, ch := range req.Listen {
+		s.listen[ch] = true
+		if b.channels[ch] == nil {
+			b.channels[ch] = map[uint64]bool{}
+		}
+		b.channels[ch][s.id] = true
+	}
+	var again []string
+	for _, ch := range lost {
+		if len(b.channels[ch]) > 0 {
+			again = append(again, ch)
+		}
+	}
+	if len(again) == 0 {
+		return
+	}
+	b.internal(ctx, func(w *worker) error {
+		var sql string
+		for _, ch := range again {
+			sql += "LISTEN " + quoteIdent(ch) + ";"
+		}
+		_, err := w.query(sql)
+		return err
+	})
+}
+
+// refreshRoles reloads the login roles after CREATE/ALTER/DROP ROLE.
+func (b *bridgeActor) refreshRoles(ctx actor.Context) {
+	b.internal(ctx, func(w *worker) error {
+		roles, err := readRoles(w)
+		if err == nil {
+			b.roles = roles // read by the actor only after internalRan
+		}
+		return nil
+	})
+}
+
+// internal runs worker code outside any client batch; the result comes back as internalRan.
+// Callers only use it while the lease is free or held by the session concerned.
+func (b *bridgeActor) internal(ctx actor.Context, fn func(w *worker) error) {
+	if b.busy {
+		// Run after the current job: the worker processes jobs in order.
+	}
+	b.busy = true
+	self, system, w := ctx.Self(), ctx.ActorSystem(), b.worker
+	b.jobs <- func() {
+		err := fn(w)
+		if err != nil && !errors.Is(err, bridge.ErrBroken) {
+			err = nil
+		}
+		system.Root.Send(self, &internalRan{err: err})
+	}
+}
+
+// detach queues the cleanup of a vanished client in its turn for the lease.
+func (b *bridgeActor) detach(ctx actor.Context, connID uint64) {
+	s := b.sessions[connID]
+	if s == nil {
+		return
+	}
+	s.detached = true
+	s.queue = nil
+	if ch := b.more[connID]; ch != nil && b.wantMore[connID] {
+		b.wantMore[connID] = false
+		ch <- copyFail
+	}
+	if b.holder != connID && !contains(b.waiting, connID) {
+		// A session without a transaction or statements needs no backend work.
+		b.waiting = append(b.waiting, connID)
+	}
+	b.schedule(ctx)
+}
+
+// runCleanup ends a detached session's work on the backend: finish any pipeline, roll back,
+// drop its prepared statements and the subscriptions nobody else needs.
+func (b *bridgeActor) runCleanup(ctx actor.Context, s *session) {
+	prefix := protocol.NewNamer(uint32(s.id)).Prefix
+	var drop []string
+	for ch := range s.listen {
+		if len(b.channels[ch]) == 1 {
+			drop = append(drop, ch)
+		}
+		delete(b.channels[ch], s.id)
+	}
+	b.busy = true
+	self, system, w := ctx.Self(), ctx.ActorSystem(), b.worker
+	id := s.id
+	b.jobs <- func() {
+		err := w.cleanup(s, prefix, drop)
+		system.Root.Send(self, &cleanupDone{connID: id, err: err})
+	}
+}
+
+type cleanupDone struct {
+	connID uint64
+	err    error
+}
+
+func (b *bridgeActor) cleaned(ctx actor.Context, m *cleanupDone) {
+	b.busy = false
+	if m.err != nil {
+		b.broken(ctx, m.err)
+		return
+	}
+	delete(b.sessions, m.connID)
+	if b.holder == m.connID {
+		b.holder = 0
+	}
+	b.schedule(ctx)
+}
+
+// apiQuery queues an embedding query as a short-lived session of the default user.
+func (b *bridgeActor) apiQuery(ctx actor.Context, m *QueryRequest) {
+	b.nextConnID++
+	id := apiConnBase + b.nextConnID
+	b.sessions[id] = &session{id: id, pid: ctx.Sender(), user: "postgres", api: m, listen: map[string]bool{}}
+	b.waiting = append(b.waiting, id)
+	b.schedule(ctx)
+}
+
+// apiConnBase keeps embedding sessions apart from client connection IDs.
+const apiConnBase = 1 << 62
+
+type apiDone struct {
+	connID uint64
+	reply  *QueryReply
+	err    error
+}
+
+func (b *bridgeActor) runAPI(ctx actor.Context, s *session) {
+	b.busy = true
+	self, system, w := ctx.Self(), ctx.ActorSystem(), b.worker
+	q, id := s.api, s.id
+	b.jobs <- func() {
+		var reply *QueryReply
+		err := w.switchTo(s)
+		if err == nil {
+			reply, err = w.apiQuery(q)
+		}
+		system.Root.Send(self, &apiDone{connID: id, reply: reply, err: err})
+	}
+}
+
+func (b *bridgeActor) apiFinished(ctx actor.Context, m *apiDone) {
+	b.busy = false
+	s := b.sessions[m.connID]
+	delete(b.sessions, m.connID)
+	if b.holder == m.connID {
+		b.holder = 0
+	}
+	if m.err != nil {
+		if s != nil && s.pid != nil {
+			ctx.Send(s.pid, &QueryReply{Err: m.err})
+		}
+		b.broken(ctx, m.err)
+		return
+	}
+	if s != nil && s.pid != nil {
+		ctx.Send(s.pid, m.reply)
+	}
+	b.schedule(ctx)
+}
+
+// cancel stops the running query of the session whose key matches.
+func (b *bridgeActor) cancel(m *CancelRequest) {
+	for _, s := range b.sessions {
+		if s.cancelPID == m.PID && subtle.ConstantTimeCompare(s.cancelKey, m.Key) == 1 {
+			if s.inFlight && b.inst != nil {
+				b.log.Debug().Uint64("conn_id", s.id).Msg("cancel request")
+				b.inst.Cancel()
+			}
+			return
+		}
+	}
+}
+
+// broken answers the clients and fails the actor so the Supervisor restarts it; the message
+// that fails an actor is not redelivered, so the replies go out first.
+func (b *bridgeActor) broken(ctx actor.Context, err error) {
+	b.log.Error().Err(err).Msg("instance broken; restarting")
+	ctx.ActorSystem().EventStream.Publish(&BridgeFailed{Err: err})
+	msg := protocol.FatalError("XX000", "terminating connection because the database instance failed; it is restarting")
+	for _, s := range b.sessions {
+		ctx.Send(s.pid, &SessionTerminated{Message: msg})
+	}
+	b.sessions = map[uint64]*session{}
+	b.shared.restarts++
+	if b.inst != nil {
+		_ = b.inst.Close() // releases the broken instance; the data stays for recovery
+	}
+	panic(fmt.Errorf("actors: instance failed: %w", err))
+}
+
+// checkIdle ends a session left idle inside a transaction past the timeout.
+func (b *bridgeActor) checkIdle(ctx actor.Context, connID uint64) {
+	s := b.sessions[connID]
+	if s == nil || b.holder != connID || s.inFlight || len(s.queue) > 0 || s.txStatus == 'I' {
+		return
+	}
+	b.log.Info().Uint64("conn_id", connID).Msg("terminating idle-in-transaction session")
+	ctx.Send(s.pid, &SessionTerminated{Message: protocol.IdleInTransactionTimeout()})
+	b.detach(ctx, connID)
+}
+
+func (b *bridgeActor) armIdle(ctx actor.Context, connID uint64) {
+	if b.idleTimer != nil {
+		b.idleTimer.Stop()
+	}
+	self, system := ctx.Self(), ctx.ActorSystem()
+	b.idleTimer = time.AfterFunc(b.cfg.IdleInTransactionTimeout, func() {
+		system.Root.Send(self, &idleCheck{connID: connID})
+	})
+}
+

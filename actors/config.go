@@ -1,0 +1,82 @@
+package actors
+
+import (
+	"crypto/tls"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/pglite-go/pglite/bridge"
+	"github.com/pglite-go/pglite/socket"
+)
+
+// Config configures the actor tree. The zero value serves an in-memory database on
+// 127.0.0.1:5432 with trust authentication.
+type Config struct {
+	// Bridge configures the PostgreSQL instance.
+	Bridge bridge.Config
+	// ListenAddr is the TCP host (default 127.0.0.1; "-" disables TCP).
+	ListenAddr string
+	// Port is the TCP port and the Unix socket's number (default 5432; 0 picks a free port).
+	Port int
+	// PortSet marks Port 0 as deliberate.
+	PortSet bool
+	// SocketDir holds the Unix socket .s.PGSQL.<port> (empty: no Unix socket).
+	SocketDir string
+	// MaxConnections bounds concurrent clients (default 100); more get FATAL 53300.
+	MaxConnections int
+	// Password enables authentication (SCRAM-SHA-256 unless Auth says otherwise).
+	Password string
+	Auth     socket.AuthMethod
+	// TLS enables SSL for clients that ask.
+	TLS *tls.Config
+	// IdleInTransactionTimeout ends sessions idle inside a transaction (default 60s;
+	// negative disables).
+	IdleInTransactionTimeout time.Duration
+	// StartupTimeout bounds authentication and, during a Bridge restart, the wait for it.
+	StartupTimeout time.Duration
+	// MaxRestarts within RestartWindow before the Supervisor gives up (default 5 in 30s).
+	MaxRestarts   int
+	RestartWindow time.Duration
+	// Logger receives structured logs. Zero value: none.
+	Logger zerolog.Logger
+}
+
+func (c *Config) withDefaults() Config {
+	out := *c
+	if out.ListenAddr == "" {
+		out.ListenAddr = "127.0.0.1"
+	}
+	if out.Port == 0 && !out.PortSet {
+		out.Port = 5432
+	}
+	if out.MaxConnections <= 0 {
+		out.MaxConnections = 100
+	}
+	if out.IdleInTransactionTimeout == 0 {
+		out.IdleInTransactionTimeout = 60 * time.Second
+	}
+	if out.IdleInTransactionTimeout < 0 {
+		out.IdleInTransactionTimeout = 0
+	}
+	if out.StartupTimeout <= 0 {
+		out.StartupTimeout = 30 * time.Second
+	}
+	if out.MaxRestarts <= 0 {
+		out.MaxRestarts = 5
+	}
+	if out.RestartWindow <= 0 {
+		out.RestartWindow = 30 * time.Second
+	}
+	if out.Password != "" && out.Auth == socket.AuthTrust {
+		out.Auth = socket.AuthSCRAM
+	}
+	return out
+}
+
+func (c *Config) database() string {
+	if c.Bridge.Database == "" {
+		return "postgres"
+	}
+	return c.Bridge.Database
+}

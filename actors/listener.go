@@ -1,0 +1,84 @@
+package actors
+
+import (
+	"net"
+
+	"github.com/asynkron/protoactor-go/actor"
+	"github.com/rs/zerolog"
+)
+
+// listenerActor accepts clients on its listeners, in goroutines it owns, and spawns one
+// ConnectionHandler per client. It counts live handlers to enforce max_connections.
+type listenerActor struct {
+	cfg       *Config
+	listeners []net.Listener
+	bridge    *actor.PID
+	log       zerolog.Logger
+	nextID    uint64
+	live      int
+	stopped   bool
+}
+
+type (
+	accepted      struct{ conn net.Conn }
+	stopAccepting struct{}
+)
+
+func newListenerActor(cfg *Config, ls []net.Listener, bridge *actor.PID) actor.Actor {
+	return &listenerActor{cfg: cfg, listeners: ls, bridge: bridge,
+		log: cfg.Logger.With().Str("component", "listener").Logger()}
+}
+
+// Receive implements actor.Actor.
+func (l *listenerActor) Receive(ctx actor.Context) {
+	switch m := ctx.Message().(type) {
+	case *actor.Started:
+		self, system := ctx.Self(), ctx.ActorSystem()
+		for _, ln := range l.listeners {
+			l.log.Info().Str("addr", ln.Addr().String()).Msg("listening")
+			go acceptLoop(ln, system, self)
+		}
+	case *accepted:
+		if l.stopped {
+			m.conn.Close()
+			return
+		}
+		l.nextID++
+		l.live++
+		id, conn, over := l.nextID, m.conn, l.live > l.cfg.MaxConnections
+		cfg, bridge := l.cfg, l.bridge
+		pid := ctx.Spawn(actor.PropsFromProducer(func() actor.Actor { return newConnHandler(cfg, id, conn, bridge, over) },
+			actor.WithSupervisor(actor.NewOneForOneStrategy(0, 0, func(any) actor.Directive { return actor.StopDirective }))))
+		ctx.Watch(pid)
+	case *actor.Terminated:
+		l.live--
+	case *stopAccepting:
+		l.close()
+	case *actor.Stopping:
+		l.close()
+	}
+}
+
+func (l *listenerActor) close() {
+	if l.stopped {
+		return
+	}
+	l.stopped = true
+	for _, ln := range l.listeners {
+		_ = ln.Close()
+	}
+	l.log.Info().Msg("stopped accepting")
+}
+
+func acceptLoop(ln net.Listener, system *actor.ActorSystem, self *actor.PID) {
+	for {
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		if tc, ok := c.(*net.TCPConn); ok {
+			_ = tc.SetNoDelay(true)
+		}
+		system.Root.Send(self, &accepted{conn: c})
+	}
+}

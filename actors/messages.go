@@ -1,0 +1,127 @@
+package actors
+
+import (
+	"time"
+
+	"github.com/pglite-go/pglite/bridge"
+)
+
+// This file holds every message the actors exchange. Requests are paired with replies; events
+// are named in the past tense.
+
+// --- ConnectionHandler -> Bridge -------------------------------------------------------------
+
+// AttachRequest registers a new client session with the Bridge after authentication. The
+// Bridge checks the role and answers with *AttachReply.
+type AttachRequest struct {
+	ConnID    uint64
+	User      string
+	Database  string
+	Settings  map[string]string // startup parameters that are session settings
+	CancelPID uint32
+	CancelKey []byte
+	// Acks receives one value per ExecChunk the client has written, bounding the chunks in
+	// flight: a slow reader slows only its own query.
+	Acks chan struct{}
+	// Gone is closed when the client disconnects; a streaming Exec stops waiting for it.
+	Gone <-chan struct{}
+}
+
+// AttachReply carries the ParameterStatus values to greet the client with, or the FATAL
+// error to send it (for example an unknown role).
+type AttachReply struct {
+	Params [][2]string
+	Fatal  []byte // an encoded ErrorResponse; nil on success
+}
+
+// ExecRequest carries whole frontend messages of one client, already rewritten for its
+// session. The Bridge queues it behind other clients' leases and runs it in order; while a
+// COPY FROM STDIN of that client runs, its next requests feed the COPY instead.
+type ExecRequest struct {
+	ConnID uint64
+	// Segments run in order; internal ones (closing the client's previous unnamed
+	// statement or portal, which are named per client to keep them private) have their
+	// output discarded.
+	Segments []Segment
+	// Listen and Unlisten list the channels this batch subscribes or drops (parsed from its
+	// SQL); they take effect when a LISTEN/UNLISTEN command completes.
+	Listen, Unlisten []string
+	UnlistenAll      bool
+}
+
+// Segment is a run of whole frontend messages.
+type Segment struct {
+	Data     []byte
+	Internal bool
+}
+
+// DetachRequest tells the Bridge a client is gone: roll back its transaction and release its
+// statements, subscriptions and lease.
+type DetachRequest struct {
+	ConnID uint64
+}
+
+// CancelRequest is a client's CancelRequest packet, relayed by the Listener.
+type CancelRequest struct {
+	PID uint32
+	Key []byte
+}
+
+// --- Bridge -> ConnectionHandler -------------------------------------------------------------
+
+// ExecChunk is part of the backend's answer to an ExecRequest, in order. The last chunk has
+// Done set and carries the transaction status of the final ReadyForQuery.
+type ExecChunk struct {
+	Data     []byte
+	Done     bool
+	TxStatus byte  // 'I', 'T' or 'E' when Done and the batch ended at a sync point
+	Err      error // the instance failed; the client must be disconnected
+}
+
+// NotificationArrived is a NOTIFY for a channel the client listens on: an encoded
+// NotificationResponse to write while the client is idle or busy.
+type NotificationArrived struct {
+	Data []byte
+}
+
+// SessionTerminated ends a session from the server side (idle-in-transaction timeout,
+// shutdown, Bridge restart): write Message and close.
+type SessionTerminated struct {
+	Message []byte
+}
+
+// --- Embedding API ---------------------------------------------------------------------------
+
+// QueryRequest runs SQL with optional text parameters on the Bridge, for actors that want
+// typed results without a socket. Reply: *QueryReply.
+type QueryRequest struct {
+	SQL  string
+	Args []any
+}
+
+// QueryReply is the result of a QueryRequest.
+type QueryReply struct {
+	Columns []string
+	Rows    [][]any // text values as strings, NULL as nil
+	Tag     string
+	Err     error
+}
+
+// --- Bridge internals and lifecycle ----------------------------------------------------------
+
+// BridgeReady is published on the event stream when a (re)started Bridge has its instance.
+type BridgeReady struct {
+	Timings bridge.Timings
+	Restart int
+}
+
+// BridgeFailed is published when the instance broke; the Bridge restarts.
+type BridgeFailed struct {
+	Err error
+}
+
+// ShutdownRequest asks the tree to stop gracefully: stop accepting, let running queries end
+// within Deadline, terminate sessions with 57P01 and close PostgreSQL cleanly.
+type ShutdownRequest struct {
+	Deadline time.Duration
+}

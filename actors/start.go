@@ -1,0 +1,208 @@
+package actors
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/asynkron/protoactor-go/actor"
+	"github.com/asynkron/protoactor-go/eventstream"
+	"github.com/rs/zerolog"
+
+	"github.com/pglite-go/pglite/socket"
+)
+
+// NewSystem creates an actor system whose own logging goes through zerolog.
+func NewSystem(log zerolog.Logger) *actor.ActorSystem {
+	l := log.With().Str("component", "protoactor").Logger()
+	return actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger {
+		return slog.New(zerolog.NewSlogHandler(l))
+	}))
+}
+
+// Handle controls a running tree.
+type Handle struct {
+	system *actor.ActorSystem
+	log    zerolog.Logger
+	addrs  []net.Addr
+	sub    *eventstream.Subscription
+
+	mu                           sync.Mutex
+	supervisor, bridge, listener *actor.PID
+	pidsSet                      chan struct{}
+	ready                        chan struct{}
+	readyOnce                    sync.Once
+	done                         chan struct{}
+	doneOnce                     sync.Once
+	err                          error
+}
+
+// Start spawns the Supervisor, Bridge and Listener into system. Listening starts before it
+// returns (so a bad address fails here); the database boots in the background, and clients
+// that connect meanwhile wait. Use WaitReady to wait for it.
+func Start(ctx context.Context, system *actor.ActorSystem, cfg Config) (*Handle, error) {
+	c := cfg.withDefaults()
+	ls, err := openListeners(&c)
+	if err != nil {
+		return nil, err
+	}
+	h := &Handle{system: system, log: c.Logger, pidsSet: make(chan struct{}), ready: make(chan struct{}), done: make(chan struct{})}
+	for _, l := range ls {
+		h.addrs = append(h.addrs, l.Addr())
+	}
+	h.sub = system.EventStream.Subscribe(h.onEvent)
+	sup := &supervisorActor{cfg: &c, shared: &bridgeShared{}, listeners: ls, h: h,
+		log: c.Logger.With().Str("component", "supervisor").Logger()}
+	system.Root.Spawn(actor.PropsFromProducer(func() actor.Actor { return sup },
+		actor.WithSupervisor(supervisionStrategy(&c))))
+	select {
+	case <-h.pidsSet:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	return h, nil
+}
+
+func openListeners(c *Config) ([]net.Listener, error) {
+	var ls []net.Listener
+	closeAll := func() {
+		for _, l := range ls {
+			l.Close()
+		}
+	}
+	port := c.Port
+	if c.ListenAddr != "-" {
+		l, err := socket.ListenTCP(c.ListenAddr, port)
+		if err != nil {
+			return nil, err
+		}
+		ls = append(ls, l)
+		port = l.Addr().(*net.TCPAddr).Port
+	}
+	if c.SocketDir != "" {
+		l, err := socket.ListenUnix(c.SocketDir, port)
+		if err != nil {
+			closeAll()
+			return nil, err
+		}
+		ls = append(ls, l)
+	}
+	if len(ls) == 0 {
+		return nil, errors.New("actors: no listener configured")
+	}
+	return ls, nil
+}
+
+func (h *Handle) onEvent(evt any) {
+	switch e := evt.(type) {
+	case *BridgeReady:
+		h.readyOnce.Do(func() { close(h.ready) })
+		h.log.Info().Int("restart", e.Restart).Msg("database ready")
+	case *actor.SupervisorEvent:
+		h.log.Warn().Str("child", e.Child.String()).Str("directive", e.Directive.String()).
+			Str("reason", fmt.Sprint(e.Reason)).Msg("supervisor acted on a failure")
+	}
+}
+
+func (h *Handle) setPIDs(sup, bridge, listener *actor.PID) {
+	h.mu.Lock()
+	h.supervisor, h.bridge, h.listener = sup, bridge, listener
+	h.mu.Unlock()
+	select {
+	case <-h.pidsSet:
+	default:
+		close(h.pidsSet)
+	}
+}
+
+func (h *Handle) finish(err error) {
+	h.doneOnce.Do(func() {
+		h.err = err
+		h.system.EventStream.Unsubscribe(h.sub)
+		close(h.done)
+	})
+}
+
+// Supervisor, Bridge and Listener return the tree's PIDs. Send *QueryRequest to Bridge.
+func (h *Handle) Supervisor() *actor.PID { h.mu.Lock(); defer h.mu.Unlock(); return h.supervisor }
+func (h *Handle) Bridge() *actor.PID     { h.mu.Lock(); defer h.mu.Unlock(); return h.bridge }
+func (h *Handle) Listener() *actor.PID   { h.mu.Lock(); defer h.mu.Unlock(); return h.listener }
+
+// Addrs lists the addresses served (TCP first, then the Unix socket).
+func (h *Handle) Addrs() []net.Addr { return h.addrs }
+
+// WaitReady waits until the database has booted.
+func (h *Handle) WaitReady(ctx context.Context) error {
+	select {
+	case <-h.ready:
+		return nil
+	case <-h.done:
+		if h.err != nil {
+			return h.err
+		}
+		return errors.New("actors: stopped")
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Done is closed when the tree has stopped: after Stop, or when the Bridge exceeded its
+// restart limit (then Err returns ErrRestartLimit).
+func (h *Handle) Done() <-chan struct{} { return h.done }
+
+// Err reports why the tree stopped.
+func (h *Handle) Err() error {
+	select {
+	case <-h.done:
+		return h.err
+	default:
+		return nil
+	}
+}
+
+// Stop shuts the tree down gracefully: stop accepting, let the running query finish until
+// the deadline (ctx's, or 10s), send 57P01 to every client, and shut PostgreSQL down cleanly.
+func (h *Handle) Stop(ctx context.Context) error {
+	deadline := 10 * time.Second
+	if d, ok := ctx.Deadline(); ok {
+		deadline = time.Until(d) - 500*time.Millisecond
+		if deadline < 0 {
+			deadline = 0
+		}
+	}
+	select {
+	case <-h.done:
+		return h.err
+	default:
+	}
+	h.system.Root.Send(h.Supervisor(), &ShutdownRequest{Deadline: deadline})
+	select {
+	case <-h.done:
+		h.system.Root.Stop(h.Supervisor())
+		return h.err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Query runs SQL through the Bridge actor and waits for the typed result: a convenience
+// over sending *QueryRequest from an actor.
+func (h *Handle) Query(ctx context.Context, sql string, args ...any) (*QueryReply, error) {
+	timeout := 30 * time.Second
+	if d, ok := ctx.Deadline(); ok {
+		timeout = time.Until(d)
+	}
+	res, err := h.system.Root.RequestFuture(h.Bridge(), &QueryRequest{SQL: sql, Args: args}, timeout).Result()
+	if err != nil {
+		return nil, err
+	}
+	reply, ok := res.(*QueryReply)
+	if !ok {
+		return nil, fmt.Errorf("actors: unexpected reply %T", res)
+	}
+	return reply, reply.Err
+}

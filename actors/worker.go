@@ -1,0 +1,330 @@
+package actors
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"strings"
+
+	"github.com/asynkron/protoactor-go/actor"
+	"github.com/jackc/pgx/v5/pgproto3"
+	"github.com/rs/zerolog"
+
+	"github.com/pglite-go/pglite/bridge"
+	"github.com/pglite-go/pglite/protocol"
+)
+
+// worker is the goroutine that owns the Bridge's bridge.Instance. Queries can run for a long
+// time, so they never run inside the Bridge actor's Receive: the actor hands jobs to the
+// worker over a channel and the worker reports back with messages. Every call into the
+// instance happens here, one at a time.
+type worker struct {
+	inst   *bridge.Instance
+	send   func(pid *actor.PID, msg any)
+	self   *actor.PID
+	log    zerolog.Logger
+	cur    backendSession // whose settings the backend holds now
+	window int
+}
+
+// backendSession is the per-client state the backend holds at a time.
+type backendSession struct {
+	owner    uint64
+	user     string
+	settings map[string]string
+}
+
+// chunkSize bounds one ExecChunk; output is coalesced up to it.
+const chunkSize = 64 << 10
+
+// execJob is one ExecRequest to run for a session.
+type execJob struct {
+	sess *session
+	req  *ExecRequest
+	more chan []byte // requests of the same client that feed a running COPY
+}
+
+// execResult reports a finished execJob to the Bridge actor.
+type execResult struct {
+	connID        uint64
+	txStatus      byte // status of the last ReadyForQuery, if the output ended with one
+	atSync        bool // the output ended with ReadyForQuery
+	settings      map[string]string
+	notifications [][]byte
+	listenTags    int
+	rolesChanged  bool
+	req           *ExecRequest
+	err           error // the instance is broken
+}
+
+var errClientGone = errors.New("actors: client disconnected")
+
+// copyFail ends a COPY FROM STDIN whose client vanished.
+var copyFail = mustEncode(&pgproto3.CopyFail{Message: "client disconnected"})
+
+func mustEncode(m pgproto3.FrontendMessage) []byte {
+	b, err := m.Encode(nil)
+	if err != nil {
+		panic(err)
+	}
+	return b
+}
+
+// run executes one client batch: switch the backend to the client's session, run the
+// internal and client segments, stream output in bounded chunks with backpressure, and
+// route notifications.
+func (w *worker) run(j *execJob) execResult {
+	res := execResult{connID: j.sess.id}
+	if err := w.switchTo(j.sess); err != nil {
+		res.err = err
+		return res
+	}
+	w.inst.ClearCancel()
+	st := &streamState{w: w, job: j, namer: protocol.NewNamer(uint32(j.sess.id))}
+	for _, seg := range j.req.Segments {
+		if seg.Internal {
+			if err := w.discard(seg.Data); err != nil {
+				res.err = err
+				return res
+			}
+			continue
+		}
+		more := func() ([]byte, error) { return st.more() }
+		err := w.inst.ExecStream(context.Background(), seg.Data, more, st.out)
+		if err != nil && errors.Is(err, bridge.ErrBroken) {
+			res.err = err
+			st.finish(&res)
+			return res
+		}
+	}
+	st.finish(&res)
+	if res.settings != nil {
+		w.cur.settings = res.settings
+	}
+	return res
+}
+
+// streamState scans one batch's output as it streams.
+type streamState struct {
+	w           *worker
+	job         *execJob
+	namer       protocol.Namer
+	scan        protocol.BackendScanner
+	buf         []byte
+	outstanding int
+	gone        bool
+	lastType    byte
+	txStatus    byte
+	dirty       bool
+	listenTags  int
+	roles       bool
+	notes       [][]byte
+}
+
+func (st *streamState) out(b []byte) error {
+	if st.gone {
+		return errClientGone
+	}
+	return st.scan.Feed(b, st.emit)
+}
+
+// emit sees each complete backend message once.
+func (st *streamState) emit(msg []byte) error {
+	st.lastType = msg[0]
+	switch msg[0] {
+	case 'A':
+		st.notes = append(st.notes, append([]byte(nil), msg...))
+		return nil
+	case 'Z':
+		st.txStatus, _ = protocol.ReadyStatus(msg)
+	case 'S':
+		st.dirty = true
+	case 'E', 'N':
+		msg = st.namer.FixErrorText(msg)
+	case 'C':
+		tag, _ := protocol.CommandTag(msg)
+		switch verb, _, _ := strings.Cut(tag, " "); verb {
+		case "SET", "RESET", "DISCARD":
+			st.dirty = true
+		case "LISTEN", "UNLISTEN":
+			st.listenTags++
+		case "CREATE", "DROP", "ALTER":
+			if strings.HasSuffix(tag, "ROLE") || strings.HasSuffix(tag, "USER") {
+				st.roles = true
+			}
+		}
+	}
+	st.buf = append(st.buf, msg...)
+	if len(st.buf) >= chunkSize {
+		return st.flush(false)
+	}
+	return nil
+}
+
+// flush sends the buffered output, waiting for acks when too many chunks are unwritten.
+func (st *streamState) flush(done bool) error {
+	if st.gone {
+		return errClientGone
+	}
+	sess := st.job.sess
+	if !done && st.outstanding >= st.w.window {
+		select {
+		case <-sess.acks:
+			st.outstanding--
+		case <-sess.gone:
+			st.gone = true
+			return errClientGone
+		}
+	}
+	data := st.buf
+	st.buf = nil
+	st.w.send(sess.pid, &ExecChunk{Data: data})
+	st.outstanding++
+	return nil
+}
+
+// more waits for the client's next request while a COPY FROM STDIN runs.
+func (st *streamState) more() ([]byte, error) {
+	if len(st.buf) > 0 {
+		if err := st.flush(false); err != nil {
+			return copyFail, nil
+		}
+	}
+	st.w.send(st.w.self, &inputWanted{connID: st.job.sess.id})
+	select {
+	case data, ok := <-st.job.more:
+		if !ok {
+			return copyFail, nil
+		}
+		return data, nil
+	case <-st.job.sess.gone:
+		st.gone = true
+		return copyFail, nil
+	}
+}
+
+// finish sends the last chunk and fills in the result. Outstanding acks are drained later:
+// the session's ack channel has room for the whole window.
+func (st *streamState) finish(res *execResult) {
+	res.atSync = st.lastType == 'Z'
+	res.txStatus = st.txStatus
+	res.notifications = st.notes
+	res.listenTags = st.listenTags
+	res.rolesChanged = st.roles
+	if !st.gone {
+		st.w.send(st.job.sess.pid, &ExecChunk{Data: st.buf, Done: true, TxStatus: st.txStatus, Err: res.err})
+		st.buf = nil
+	}
+	if st.dirty && res.err == nil {
+		if s, err := st.w.captureSettings(); err == nil {
+			res.settings = s
+		} else {
+			st.w.log.Warn().Err(err).Msg("could not capture session settings")
+		}
+	}
+}
+
+// inputWanted is the worker asking the Bridge actor for a client's next request.
+type inputWanted struct{ connID uint64 }
+
+// discard runs internal messages and drops their output.
+func (w *worker) discard(data []byte) error {
+	err := w.inst.Exec(context.Background(), data, func([]byte) error { return nil })
+	if errors.Is(err, bridge.ErrBroken) {
+		return err
+	}
+	return nil
+}
+
+// query runs internal SQL and returns its rows as text, or the first error.
+func (w *worker) query(sql string) ([][]string, error) {
+	var rows [][]string
+	var qerr error
+	var scan protocol.BackendScanner
+	msg := mustEncode(&pgproto3.Query{String: sql})
+	err := w.inst.Exec(context.Background(), msg, func(b []byte) error {
+		return scan.Feed(b, func(m []byte) error {
+			switch m[0] {
+			case 'D':
+				rows = append(rows, dataRow(m))
+			case 'E':
+				if qerr == nil {
+					_, code, text, _ := protocol.ErrorFields(m)
+					qerr = fmt.Errorf("%s (SQLSTATE %s)", text, code)
+				}
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return rows, qerr
+}
+
+// dataRow decodes a DataRow's values as text ("" for NULL).
+func dataRow(m []byte) []string {
+	var d pgproto3.DataRow
+	if err := d.Decode(m[5:]); err != nil {
+		return nil
+	}
+	out := make([]string, len(d.Values))
+	for i, v := range d.Values {
+		out[i] = string(v)
+	}
+	return out
+}
+
+// captureSettings reads the session-level settings the current client has made.
+func (w *worker) captureSettings() (map[string]string, error) {
+	rows, err := w.query("select name, setting from pg_settings where source = 'session' union all select 'role', current_setting('role')")
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]string, len(rows))
+	for _, r := range rows {
+		if len(r) == 2 && !(r[0] == "role" && r[1] == "none") {
+			out[r[0]] = r[1]
+		}
+	}
+	return out, nil
+}
+
+// switchTo makes the backend hold sess's settings and user. Clients with the same settings
+// share a backend state, so switching between them costs nothing.
+func (w *worker) switchTo(sess *session) error {
+	if w.cur.owner == sess.id {
+		return nil
+	}
+	if w.cur.user == sess.user && maps.Equal(w.cur.settings, sess.settings) {
+		w.cur.owner = sess.id
+		return nil
+	}
+	var b strings.Builder
+	b.WriteString("RESET ALL; SET SESSION AUTHORIZATION ")
+	b.WriteString(quoteIdent(sess.user))
+	b.WriteString(";")
+	if len(sess.settings) > 0 {
+		b.WriteString(" SELECT ")
+		first := true
+		for k, v := range sess.settings {
+			if !first {
+				b.WriteString(", ")
+			}
+			first = false
+			fmt.Fprintf(&b, "set_config(%s, %s, false)", quoteLiteral(k), quoteLiteral(v))
+		}
+	}
+	if _, err := w.query(b.String()); err != nil {
+		if errors.Is(err, bridge.ErrBroken) {
+			return err
+		}
+		w.log.Warn().Err(err).Uint64("conn_id", sess.id).Msg("could not restore session settings")
+	}
+	w.cur = backendSession{owner: sess.id, user: sess.user, settings: sess.settings}
+	return nil
+}
+
+func quoteIdent(s string) string   { return `"` + strings.ReplaceAll(s, `"`, `""`) + `"` }
+func quoteLiteral(s string) string { return `'` + strings.ReplaceAll(s, `'`, `''`) + `'` }

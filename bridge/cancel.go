@@ -1,0 +1,11 @@
+package bridge
+
+import "sync/atomic"
+
+// ClearCancel drops a cancel request that arrived after the query it targeted had ended, so
+// that it cannot hit the next query, which may belong to someone else.
+func (inst *Instance) ClearCancel() {
+	if inst.queryCancel != nil {
+		atomic.StoreInt32(inst.queryCancel, 0)
+	}
+}
