@@ -45,8 +45,8 @@ type bridgeActor struct {
 	roles    map[string]bool
 	channels map[string]map[uint64]bool // LISTEN routing
 
-	idleTimer   *time.Timer
-	draining    *drainState
+	idleTimer  *time.Timer
+	draining   *drainState
 	nextConnID uint64
 }
 
@@ -668,4 +668,3 @@ func (b *bridgeActor) armIdle(ctx actor.Context, connID uint64) {
 		system.Root.Send(self, &idleCheck{connID: connID})
 	})
 }
-

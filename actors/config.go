@@ -35,6 +35,8 @@ type Config struct {
 	IdleInTransactionTimeout time.Duration
 	// StartupTimeout bounds authentication and, during a Bridge restart, the wait for it.
 	StartupTimeout time.Duration
+	// ShutdownTimeout is how long a running query may finish during Stop (default 10s).
+	ShutdownTimeout time.Duration
 	// MaxRestarts within RestartWindow before the Supervisor gives up (default 5 in 30s).
 	MaxRestarts   int
 	RestartWindow time.Duration
@@ -61,6 +63,9 @@ func (c *Config) withDefaults() Config {
 	}
 	if out.StartupTimeout <= 0 {
 		out.StartupTimeout = 30 * time.Second
+	}
+	if out.ShutdownTimeout <= 0 {
+		out.ShutdownTimeout = 10 * time.Second
 	}
 	if out.MaxRestarts <= 0 {
 		out.MaxRestarts = 5

@@ -28,12 +28,12 @@ type connHandler struct {
 	overLimit bool
 	log       zerolog.Logger
 
-	namer    protocol.Namer
-	out      chan outItem
-	acks     chan struct{}
-	gone     chan struct{}
-	goneOnce sync.Once
-	attached bool
+	namer     protocol.Namer
+	out       chan outItem
+	acks      chan struct{}
+	gone      chan struct{}
+	goneOnce  sync.Once
+	attached  bool
 	closing   bool
 	timer     *time.Timer
 	cancelKey []byte
@@ -51,8 +51,8 @@ type (
 		hs  *socket.Handshake
 		err error
 	}
-	clientBatch struct{ msgs [][]byte }
-	clientGone  struct{ err error }
+	clientBatch   struct{ msgs [][]byte }
+	clientGone    struct{ err error }
 	attachTimeout struct{}
 )
 

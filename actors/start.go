@@ -26,10 +26,11 @@ func NewSystem(log zerolog.Logger) *actor.ActorSystem {
 
 // Handle controls a running tree.
 type Handle struct {
-	system *actor.ActorSystem
-	log    zerolog.Logger
-	addrs  []net.Addr
-	sub    *eventstream.Subscription
+	system          *actor.ActorSystem
+	log             zerolog.Logger
+	shutdownTimeout time.Duration
+	addrs           []net.Addr
+	sub             *eventstream.Subscription
 
 	mu                           sync.Mutex
 	supervisor, bridge, listener *actor.PID
@@ -50,7 +51,7 @@ func Start(ctx context.Context, system *actor.ActorSystem, cfg Config) (*Handle,
 	if err != nil {
 		return nil, err
 	}
-	h := &Handle{system: system, log: c.Logger, pidsSet: make(chan struct{}), ready: make(chan struct{}), done: make(chan struct{})}
+	h := &Handle{system: system, log: c.Logger, shutdownTimeout: c.ShutdownTimeout, pidsSet: make(chan struct{}), ready: make(chan struct{}), done: make(chan struct{})}
 	for _, l := range ls {
 		h.addrs = append(h.addrs, l.Addr())
 	}
@@ -164,16 +165,11 @@ func (h *Handle) Err() error {
 	}
 }
 
-// Stop shuts the tree down gracefully: stop accepting, let the running query finish until
-// the deadline (ctx's, or 10s), send 57P01 to every client, and shut PostgreSQL down cleanly.
+// Stop shuts the tree down gracefully: stop accepting, let the running query finish within
+// Config.ShutdownTimeout, send 57P01 to every client, and shut PostgreSQL down cleanly. ctx
+// bounds the whole wait.
 func (h *Handle) Stop(ctx context.Context) error {
-	deadline := 10 * time.Second
-	if d, ok := ctx.Deadline(); ok {
-		deadline = time.Until(d) - 500*time.Millisecond
-		if deadline < 0 {
-			deadline = 0
-		}
-	}
+	deadline := h.shutdownTimeout
 	select {
 	case <-h.done:
 		return h.err

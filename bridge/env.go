@@ -1,5 +1,7 @@
 package bridge
 
+import "strings"
+
 // Paths inside the guest. PostgreSQL derives its share and lib folders from argv[0], so
 // these are byte-exact with the bundle.
 const (
@@ -45,6 +47,9 @@ func bootArgs(cfg *Config) []string {
 		"-c", "io_method=sync",
 		"-c", "shared_buffers="+cfg.sharedBuffers(),
 	)
+	if len(cfg.Preload) > 0 {
+		args = append(args, "-c", "shared_preload_libraries="+strings.Join(cfg.Preload, ","))
+	}
 	for _, s := range cfg.Settings {
 		args = append(args, "-c", s)
 	}

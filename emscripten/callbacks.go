@@ -76,43 +76,85 @@ func (p *Process) callHelper(name string, args ...uint64) (uint64, error) {
 // unresolvedName is the host import every trap stub calls with its ID before trapping.
 const unresolvedName = "unresolved_import"
 
+// unresolvedSym is a symbol a side module imports that nothing defines.
+type unresolvedSym struct{ lib, name string }
+
 var unresolved struct {
 	sync.Mutex
-	names []string
-	ids   map[string]int32
+	syms []unresolvedSym
+	ids  map[unresolvedSym]int32
 }
 
-// unresolvedID gives a stable ID to an import name that no module provides.
-func unresolvedID(name string) int32 {
+// unresolvedID gives a stable ID to an import name of the main module that no module
+// provides.
+func unresolvedID(name string) int32 { return unresolvedLibID("", name) }
+
+// unresolvedLibID is unresolvedID for an import of side module lib; the stub passes the ID
+// back so the error can name both the library and the symbol.
+func unresolvedLibID(lib, name string) int32 {
 	unresolved.Lock()
 	defer unresolved.Unlock()
 	if unresolved.ids == nil {
-		unresolved.ids = map[string]int32{}
+		unresolved.ids = map[unresolvedSym]int32{}
 	}
-	if id, ok := unresolved.ids[name]; ok {
+	k := unresolvedSym{lib, name}
+	if id, ok := unresolved.ids[k]; ok {
 		return id
 	}
-	id := int32(len(unresolved.names))
-	unresolved.names = append(unresolved.names, name)
-	unresolved.ids[name] = id
+	id := int32(len(unresolved.syms))
+	unresolved.syms = append(unresolved.syms, k)
+	unresolved.ids[k] = id
 	return id
 }
 
 // UnresolvedImportError is the trap raised when the guest calls an import nobody defines, such
 // as a symbol a side module expects from the main module that the main module does not
 // export. It traps loudly instead of running into garbage.
-type UnresolvedImportError struct{ Name string }
+type UnresolvedImportError struct{ Library, Name string }
 
 func (e *UnresolvedImportError) Error() string {
+	if e.Library != "" {
+		return "emscripten: call to unresolved import " + e.Name + " of " + e.Library
+	}
 	return "emscripten: call to unresolved import " + e.Name
 }
 
+// unresolvedImport runs when a trap stub is called. ProcessConfig.OnUnresolved may turn the
+// call into a guest-level error (it must not return normally); without it, or if it returns,
+// the call traps and the process is broken.
 func unresolvedImport(p *Process, s []uint64) {
 	unresolved.Lock()
-	name := "?"
-	if id := int(int32(s[0])); id >= 0 && id < len(unresolved.names) {
-		name = unresolved.names[id]
+	sym := unresolvedSym{name: "?"}
+	if id := int(int32(s[0])); id >= 0 && id < len(unresolved.syms) {
+		sym = unresolved.syms[id]
 	}
 	unresolved.Unlock()
-	panic(&UnresolvedImportError{Name: name})
+	if p.cfg.OnUnresolved != nil {
+		p.cfg.OnUnresolved(p, sym.lib, sym.name)
+	}
+	panic(&UnresolvedImportError{Library: sym.lib, Name: sym.name})
+}
+
+// CallNested calls an export from inside a host function. Unlike Call it leaves failures
+// unclassified and re-panics them, so an exit() or a longjmp raised by the callee keeps
+// unwinding through the host function to the guest frames that catch it, as a JS exception
+// would in Emscripten.
+func (p *Process) CallNested(name string, args ...uint64) uint64 {
+	pool := p.exports[name]
+	if pool == nil {
+		pool = &fnPool{name: name, mod: p.guest}
+		p.exports[name] = pool
+	}
+	f, err := pool.get()
+	if err != nil {
+		panic(err)
+	}
+	stack := make([]uint64, max(len(args), len(f.Definition().ResultTypes()), 1))
+	copy(stack, args)
+	err = f.CallWithStack(p.ctx, stack)
+	pool.put(f)
+	if err != nil {
+		panic(err)
+	}
+	return stack[0]
 }

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
@@ -44,6 +45,8 @@ type library struct {
 	memoryBase uint32
 	tableBase  uint32
 	global     bool
+	// allSlots is set once every exported function has a table slot (see slotsForAll).
+	allSlots bool
 }
 
 // linker is an Emscripten-compatible dynamic linker for SIDE_MODULEs: it allocates each
@@ -192,15 +195,19 @@ func (l *linker) link(name string, wasm []byte, global bool) (*library, error) {
 		lib.tableBase = uint32(base)
 	}
 
+	t0 := time.Now()
 	plan, err := l.plan(lib)
 	if err != nil {
 		return nil, err
 	}
+	t1 := time.Now()
 	ctx := p.ctx
 	compiled, err := p.rt.compileSide(ctx, wasm)
 	if err != nil {
 		return nil, err
 	}
+	t2 := time.Now()
+	defer func() { fmt.Println("DBG link", name, "plan", t1.Sub(t0), "compile", t2.Sub(t1), "rest", time.Since(t2)) }()
 	shims := map[string]api.Module{}
 	for mod, spec := range plan.shims {
 		c, err := p.rt.compileBytes(ctx, wasmbin.EnvShim(spec))
@@ -275,7 +282,7 @@ func (l *linker) plan(lib *library) (*linkPlan, error) {
 			case im.Kind == wasmbin.KindGlobal:
 				env.Reexports = append(env.Reexports, wasmbin.Reexport{From: srcGuest, Name: im.Name, As: im.Name, Kind: im.Kind, Global: im.Global})
 			case im.Kind == wasmbin.KindFunc:
-				l.planFunc(&env, im, &invokeSigs)
+				l.planFunc(lib, &env, im, &invokeSigs)
 			}
 		case "GOT.mem":
 			v, ok := l.dataAddress(lib, im.Name)
@@ -345,7 +352,7 @@ func (l *linker) plan(lib *library) (*linkPlan, error) {
 // planFunc resolves one env function import: Go host functions first (Emscripten's JS
 // library), then main-module exports, then exports of earlier RTLD_GLOBAL libraries; anything
 // else becomes a stub that traps loudly with the symbol's name.
-func (l *linker) planFunc(env *wasmbin.ShimSpec, im wasmbin.Import, invokeSigs *[]string) {
+func (l *linker) planFunc(self *library, env *wasmbin.ShimSpec, im wasmbin.Import, invokeSigs *[]string) {
 	p := l.p
 	if sig, ok := strings.CutPrefix(im.Name, "invoke_"); ok {
 		*invokeSigs = append(*invokeSigs, sig)
@@ -371,7 +378,7 @@ func (l *linker) planFunc(env *wasmbin.ShimSpec, im wasmbin.Import, invokeSigs *
 			return
 		}
 	}
-	env.Traps = append(env.Traps, wasmbin.TrapFunc{Name: im.Name, Type: im.Func, ID: unresolvedID(im.Name)})
+	env.Traps = append(env.Traps, wasmbin.TrapFunc{Name: im.Name, Type: im.Func, ID: unresolvedLibID(self.name, im.Name)})
 }
 
 func (l *linker) addSource(name string, m api.Module) {
@@ -527,14 +534,21 @@ func dlsymJS(p *Process, s []uint64) {
 		return
 	}
 	if idx, ok := lib.info.ExportedFunc(name); ok {
-		key := lib.name + ":" + name
-		if slot, ok := p.dl.funcSlots[key]; ok {
+		if slot, ok := p.dl.slotOf(lib, name); ok {
 			s[0] = uint64(slot)
 			return
 		}
-		if slot, ok := p.dl.funcSlots[name]; ok && lib.global {
-			s[0] = uint64(slot)
-			return
+		if !lib.allSlots {
+			// PostgreSQL looks up two symbols per C function it registers (pg_finfo_x and x),
+			// hundreds in one CREATE EXTENSION; building one installer module per lookup
+			// dominated its cost, so the library's functions get their slots in one batch.
+			if err := p.dl.slotsForAll(lib); err != nil {
+				panic(err)
+			}
+			if slot, ok := p.dl.slotOf(lib, name); ok {
+				s[0] = uint64(slot)
+				return
+			}
 		}
 		base, err := p.callHelper("grow", 1)
 		if err != nil || int32(base) < 0 {
@@ -544,7 +558,7 @@ func dlsymJS(p *Process, s []uint64) {
 		if err := p.dl.installSlots(lib.inst, []wasmbin.HostFunc{f}, []uint32{uint32(base)}); err != nil {
 			panic(err)
 		}
-		p.dl.funcSlots[key] = uint32(base)
+		p.dl.funcSlots[lib.name+":"+name] = uint32(base)
 		s[0] = base
 		return
 	}
@@ -554,4 +568,53 @@ func dlsymJS(p *Process, s []uint64) {
 	}
 	p.dl.setError("Tried to lookup unknown symbol \"" + name + "\" in dynamic lib: " + lib.name)
 	s[0] = 0
+}
+
+// slotOf returns the table slot a library function already has.
+func (l *linker) slotOf(lib *library, name string) (uint32, bool) {
+	if slot, ok := l.funcSlots[lib.name+":"+name]; ok {
+		return slot, true
+	}
+	if slot, ok := l.funcSlots[name]; ok && lib.global {
+		if _, own := lib.info.ExportedFunc(name); own {
+			return slot, true
+		}
+	}
+	return 0, false
+}
+
+// slotsForAll gives every exported function of lib that has no slot yet a table slot, with
+// one installer module.
+func (l *linker) slotsForAll(lib *library) error {
+	lib.allSlots = true
+	var funcs []wasmbin.HostFunc
+	seen := map[string]bool{}
+	for _, e := range lib.info.Exports {
+		if e.Kind != wasmbin.KindFunc || seen[e.Name] || strings.HasPrefix(e.Name, "__") {
+			continue
+		}
+		seen[e.Name] = true
+		if _, ok := l.slotOf(lib, e.Name); ok {
+			continue
+		}
+		funcs = append(funcs, wasmbin.HostFunc{Name: e.Name, Type: lib.info.FuncType(e.Index)})
+	}
+	if len(funcs) == 0 {
+		return nil
+	}
+	base, err := l.p.callHelper("grow", uint64(len(funcs)))
+	if err != nil || int32(base) < 0 {
+		return fmt.Errorf("emscripten: function table cannot grow by %d: %v", len(funcs), err)
+	}
+	slots := make([]uint32, len(funcs))
+	for i := range funcs {
+		slots[i] = uint32(base) + uint32(i)
+	}
+	if err := l.installSlots(lib.inst, funcs, slots); err != nil {
+		return err
+	}
+	for i, f := range funcs {
+		l.funcSlots[lib.name+":"+f.Name] = slots[i]
+	}
+	return nil
 }

@@ -32,6 +32,9 @@ type ProcessConfig struct {
 	Callbacks [len(callbackSlots)]CallbackFunc
 	// Logger receives diagnostics.
 	Logger zerolog.Logger
+	// OnUnresolved runs when a side module calls a symbol nothing defines; it may raise a
+	// guest error (unwinding with CallNested) instead of the default trap.
+	OnUnresolved func(p *Process, lib, symbol string)
 }
 
 // CallbackFunc is a host callback reached through the guest's function table. Its stack holds

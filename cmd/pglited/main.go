@@ -1,0 +1,213 @@
+// Command pglited serves a PostgreSQL 18.6 database that runs in WebAssembly inside this
+// process, over the PostgreSQL wire protocol on TCP and a Unix socket.
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/pglite-go/pglite/actors"
+	"github.com/pglite-go/pglite/bridge"
+	"github.com/pglite-go/pglite/socket"
+)
+
+const usage = `pglited serves a PostgreSQL 18.6 database running in WebAssembly in this process.
+
+Usage:
+  pglited [OPTION]...
+
+Options:
+  -D, --data-dir=DIR            database directory; empty keeps the database in memory [$PGDATA]
+  -h, --listen=HOST             TCP address to listen on; "-" disables TCP (default 127.0.0.1)
+  -p, --port=PORT               port number [$PGPORT] (default 5432)
+  -k, --socket-dir=DIR          directory for the Unix socket .s.PGSQL.PORT (default: none)
+  -N, --max-connections=N       maximum number of client connections (default 100)
+      --password=PASSWORD       require this password (SCRAM-SHA-256) [$PGPASSWORD]
+      --auth=METHOD             scram-sha-256 (default with a password), md5 or password
+      --tls-cert=FILE           TLS certificate; with --tls-key, clients may use SSL
+      --tls-key=FILE            TLS private key
+      --idle-in-transaction-timeout=DURATION
+                                end sessions idle inside a transaction (default 60s; 0 disables)
+  -B, --shared-buffers=SIZE     shared_buffers (default 16MB)
+  -c NAME=VALUE                 set a server parameter (repeatable)
+      --shutdown-timeout=DURATION
+                                how long running queries may finish at shutdown (default 10s)
+      --log-level=LEVEL         debug, info, warn or error (default info) [$PGLITE_LOG_LEVEL]
+      --log-format=FORMAT       console or json (default console) [$PGLITE_LOG_FORMAT]
+      --assets-dir=DIR          PGlite assets (default: found by make assets) [$PGLITE_ASSETS_DIR]
+      --help                    show this help, then exit
+
+Signals: SIGTERM or SIGINT shut down cleanly (a second one forces exit).
+Exit status: 0 after a clean shutdown, 1 on a startup error, 2 when the database
+instance kept failing past its restart limit.
+`
+
+type settings []string
+
+func (s *settings) String() string     { return strings.Join(*s, ",") }
+func (s *settings) Set(v string) error { *s = append(*s, v); return nil }
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stderr))
+}
+
+func run(args []string, stderr io.Writer) int {
+	fs := flag.NewFlagSet("pglited", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() { fmt.Fprint(stderr, usage) }
+	var (
+		dataDir, listen, socketDir, password, auth, tlsCert, tlsKey string
+		sharedBuffers, logLevel, logFormat, assetsDir               string
+		port, maxConns                                              int
+		idleTimeout, shutdownTimeout                                time.Duration
+		extra                                                       settings
+	)
+	str := func(p *string, long, short, env, def, help string) {
+		if v := os.Getenv(env); env != "" && v != "" {
+			def = v
+		}
+		fs.StringVar(p, long, def, help)
+		if short != "" {
+			fs.StringVar(p, short, def, help)
+		}
+	}
+	str(&dataDir, "data-dir", "D", "PGDATA", "", "")
+	str(&listen, "listen", "h", "", "127.0.0.1", "")
+	str(&socketDir, "socket-dir", "k", "", "", "")
+	str(&password, "password", "", "PGPASSWORD", "", "")
+	str(&auth, "auth", "", "", "", "")
+	str(&tlsCert, "tls-cert", "", "", "", "")
+	str(&tlsKey, "tls-key", "", "", "", "")
+	str(&sharedBuffers, "shared-buffers", "B", "", "16MB", "")
+	str(&logLevel, "log-level", "", "PGLITE_LOG_LEVEL", "info", "")
+	str(&logFormat, "log-format", "", "PGLITE_LOG_FORMAT", "console", "")
+	str(&assetsDir, "assets-dir", "", "PGLITE_ASSETS_DIR", "", "")
+	defPort := 5432
+	if v, err := strconv.Atoi(os.Getenv("PGPORT")); err == nil {
+		defPort = v
+	}
+	fs.IntVar(&port, "port", defPort, "")
+	fs.IntVar(&port, "p", defPort, "")
+	fs.IntVar(&maxConns, "max-connections", 100, "")
+	fs.IntVar(&maxConns, "N", 100, "")
+	fs.DurationVar(&idleTimeout, "idle-in-transaction-timeout", 60*time.Second, "")
+	fs.DurationVar(&shutdownTimeout, "shutdown-timeout", 10*time.Second, "")
+	fs.Var(&extra, "c", "")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 1
+	}
+	log, err := newLogger(logLevel, logFormat, stderr)
+	if err != nil {
+		fmt.Fprintln(stderr, "pglited:", err)
+		return 1
+	}
+	cfg := actors.Config{
+		Bridge: bridge.Config{DataDir: dataDir, AssetsDir: assetsDir, SharedBuffers: sharedBuffers,
+			Settings: extra, Logger: log},
+		ListenAddr: listen, Port: port, PortSet: true, SocketDir: socketDir, MaxConnections: maxConns,
+		Password: password, IdleInTransactionTimeout: idleTimeout, ShutdownTimeout: shutdownTimeout, Logger: log,
+	}
+	if idleTimeout == 0 {
+		cfg.IdleInTransactionTimeout = -1
+	}
+	switch auth {
+	case "", "scram-sha-256":
+	case "md5":
+		cfg.Auth = socket.AuthMD5
+	case "password":
+		cfg.Auth = socket.AuthPassword
+	default:
+		fmt.Fprintf(stderr, "pglited: unknown --auth %q\n", auth)
+		return 1
+	}
+	if tlsCert != "" || tlsKey != "" {
+		cert, err := tls.LoadX509KeyPair(tlsCert, tlsKey)
+		if err != nil {
+			log.Error().Err(err).Msg("cannot load the TLS certificate")
+			return 1
+		}
+		cfg.TLS = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	}
+	return serve(cfg, shutdownTimeout, log)
+}
+
+func serve(cfg actors.Config, shutdownTimeout time.Duration, log zerolog.Logger) int {
+	start := time.Now()
+	system := actors.NewSystem(log)
+	h, err := actors.Start(context.Background(), system, cfg)
+	if err != nil {
+		log.Error().Err(err).Msg("cannot start")
+		return 1
+	}
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT)
+	ready := make(chan error, 1)
+	go func() { ready <- h.WaitReady(context.Background()) }()
+	for {
+		select {
+		case err := <-ready:
+			if err != nil {
+				log.Error().Err(err).Msg("database failed to start")
+				return exitCode(err)
+			}
+			log.Info().Dur("startup", time.Since(start)).Msg("ready to accept connections")
+			ready = nil
+		case sig := <-sigs:
+			log.Info().Str("signal", sig.String()).Msg("shutting down")
+			go func() {
+				<-sigs
+				log.Warn().Msg("second signal: exiting now")
+				os.Exit(1)
+			}()
+			ctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout+20*time.Second)
+			defer cancel()
+			if err := h.Stop(ctx); err != nil {
+				log.Error().Err(err).Msg("unclean shutdown")
+				return 1
+			}
+			log.Info().Msg("database system is shut down")
+			return 0
+		case <-h.Done():
+			log.Error().Err(h.Err()).Msg("stopping")
+			return exitCode(h.Err())
+		}
+	}
+}
+
+func exitCode(err error) int {
+	if errors.Is(err, actors.ErrRestartLimit) {
+		return 2
+	}
+	return 1
+}
+
+func newLogger(level, format string, w io.Writer) (zerolog.Logger, error) {
+	lvl, err := zerolog.ParseLevel(level)
+	if err != nil {
+		return zerolog.Logger{}, fmt.Errorf("bad --log-level %q", level)
+	}
+	var out io.Writer = w
+	switch format {
+	case "json":
+	case "console":
+		out = zerolog.ConsoleWriter{Out: w, TimeFormat: time.RFC3339}
+	default:
+		return zerolog.Logger{}, fmt.Errorf("bad --log-format %q", format)
+	}
+	return zerolog.New(out).Level(lvl).With().Timestamp().Logger(), nil
+}
