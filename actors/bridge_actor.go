@@ -352,6 +352,9 @@ func (b *bridgeActor) schedule(ctx actor.Context) {
 		return
 	}
 	s := b.sessions[b.holder]
+	if s.api == nil && !s.detached && len(s.queue) == 0 {
+		return // the holder is idle inside a transaction or a pipeline
+	}
 	if b.idleTimer != nil {
 		b.idleTimer.Stop()
 	}

@@ -15,7 +15,7 @@ type listenerActor struct {
 	bridge    *actor.PID
 	log       zerolog.Logger
 	nextID    uint64
-	live      int
+	live      map[string]bool // handler PIDs still running
 	stopped   bool
 }
 
@@ -25,7 +25,7 @@ type (
 )
 
 func newListenerActor(cfg *Config, ls []net.Listener, bridge *actor.PID) actor.Actor {
-	return &listenerActor{cfg: cfg, listeners: ls, bridge: bridge,
+	return &listenerActor{cfg: cfg, listeners: ls, bridge: bridge, live: map[string]bool{},
 		log: cfg.Logger.With().Str("component", "listener").Logger()}
 }
 
@@ -44,14 +44,14 @@ func (l *listenerActor) Receive(ctx actor.Context) {
 			return
 		}
 		l.nextID++
-		l.live++
-		id, conn, over := l.nextID, m.conn, l.live > l.cfg.MaxConnections
+		id, conn, over := l.nextID, m.conn, len(l.live) >= l.cfg.MaxConnections
 		cfg, bridge := l.cfg, l.bridge
 		pid := ctx.Spawn(actor.PropsFromProducer(func() actor.Actor { return newConnHandler(cfg, id, conn, bridge, over) },
 			actor.WithSupervisor(actor.NewOneForOneStrategy(0, 0, func(any) actor.Directive { return actor.StopDirective }))))
-		ctx.Watch(pid)
+		l.live[pid.Id] = true
 	case *actor.Terminated:
-		l.live--
+		// Children report their end to their parent; no Watch is needed.
+		delete(l.live, m.Who.Id)
 	case *stopAccepting:
 		l.close()
 	case *actor.Stopping:

@@ -34,10 +34,8 @@ func (s *supervisorActor) Receive(ctx actor.Context) {
 	case *actor.Started:
 		cfg, shared := s.cfg, s.shared
 		s.bridge = ctx.Spawn(actor.PropsFromProducer(func() actor.Actor { return newBridgeActor(cfg, shared) }))
-		ctx.Watch(s.bridge)
 		ls, bridge := s.listeners, s.bridge
 		s.listener = ctx.Spawn(actor.PropsFromProducer(func() actor.Actor { return newListenerActor(cfg, ls, bridge) }))
-		ctx.Watch(s.listener)
 		s.h.setPIDs(ctx.Self(), s.bridge, s.listener)
 	case *actor.Terminated:
 		if m.Who.Equal(s.bridge) && !s.shuttingDown {

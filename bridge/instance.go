@@ -282,6 +282,9 @@ func (inst *Instance) boot(ctx context.Context) error {
 	}
 	inst.interruptPending = inst.globalInt32("InterruptPending")
 	inst.queryCancel = inst.globalInt32("QueryCancelPending")
+	if pending := inst.interruptPending; pending != nil {
+		p.SetInterruptCheck(func() bool { return atomic.LoadInt32(pending) != 0 })
+	}
 	return nil
 }
 

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"sync/atomic"
 
 	"github.com/rs/zerolog"
 	"github.com/tetratelabs/wazero"
@@ -67,9 +68,13 @@ type Process struct {
 	cwd   string
 	umask uint32
 
-	timers map[int32]float64 // setitimer deadlines (ms, monotonic) by timer id
-	dl     *linker
-	broken error
+	timers           map[int32]float64 // setitimer deadlines (ms, monotonic) by timer id
+	deadline         atomic.Uint64     // earliest deadline as float64 bits, for watchdogs
+	onDeadline       func()
+	inTimer          bool
+	interruptPending func() bool
+	dl               *linker
+	broken           error
 }
 
 // NewProcess instantiates m: its env shim (defining the memory, backed by a reserved mapping),
@@ -83,6 +88,7 @@ func (rt *Runtime) NewProcess(ctx context.Context, m *Module, cfg ProcessConfig)
 		log:          cfg.Logger.With().Str("process", cfg.Name).Logger(),
 	}
 	p.fds = newFDTable(p)
+	p.deadline.Store(math.Float64bits(math.Inf(1)))
 	p.ctx = context.WithValue(ctx, processKey{}, p)
 	actx := experimental.WithMemoryAllocator(p.ctx, newMmapAllocator(func(b []byte) { p.mem = b }))
 
@@ -178,14 +184,15 @@ func (p *Process) Call(name string, args ...uint64) (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
-	stack := make([]uint64, max(len(args), len(f.Definition().ResultTypes()), 1))
-	copy(stack, args)
+	stack := pool.getStack(args)
 	err = f.CallWithStack(p.ctx, stack)
+	r := stack[0]
+	pool.putStack(stack)
 	pool.put(f)
 	if err != nil {
 		return 0, p.classify(err)
 	}
-	return stack[0], nil
+	return r, nil
 }
 
 // classify turns an error from a guest call into *ExitError (instance alive) or *TrapError

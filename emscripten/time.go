@@ -8,8 +8,8 @@ import (
 
 // timeFuncs are the clock, timezone and timer imports. The guest always runs in UTC.
 var timeFuncs = map[string]hostFunc{
-	"emscripten_date_now": hf("", "d", func(p *Process, s []uint64) { s[0] = f64bits(float64(nowNs()) / 1e6) }),
-	"emscripten_get_now":  hf("", "d", func(p *Process, s []uint64) { s[0] = f64bits(monoMs()) }),
+	"emscripten_date_now": hf("", "d", func(p *Process, s []uint64) { s[0] = f64bits(float64(nowNs()+p.onClock()) / 1e6) }),
+	"emscripten_get_now":  hf("", "d", func(p *Process, s []uint64) { s[0] = f64bits(monoMs() + float64(p.onClock())/1e6) }),
 	"clock_time_get":      hf("iji", "i", clockTimeGet),
 	"_tzset_js":           hf("iiii", "", tzset),
 	"_localtime_js":       hf("ji", "", func(p *Process, s []uint64) { writeTm(p, uint32(s[1]), int64(s[0]), true) }),
@@ -29,9 +29,9 @@ func clockTimeGet(p *Process, s []uint64) {
 	id, out := uint32(s[0]), uint32(s[2])
 	switch {
 	case id == 0:
-		p.PutU64(out, uint64(nowNs()))
+		p.PutU64(out, uint64(nowNs()+p.onClock()))
 	case id <= 3:
-		p.PutU64(out, uint64(time.Since(monoStart).Nanoseconds()))
+		p.PutU64(out, uint64(time.Since(monoStart).Nanoseconds()+p.onClock()))
 	default:
 		s[0] = uint64(vfs.EINVAL)
 		return
@@ -77,6 +77,7 @@ func setitimer(p *Process, s []uint64) {
 	} else {
 		p.timers[which] = monoMs() + ms
 	}
+	p.publishDeadline()
 	s[0] = 0
 }
 
@@ -86,6 +87,7 @@ func (p *Process) FireTimers() error {
 	for which, due := range p.timers {
 		if due <= now {
 			delete(p.timers, which)
+			p.publishDeadline()
 			if _, err := p.Call("_emscripten_timeout", uint64(uint32(which)), f64bits(now)); err != nil {
 				return err
 			}

@@ -1,0 +1,74 @@
+package emscripten
+
+import (
+	"math"
+)
+
+// Signals cannot interrupt wasm code, and PGlite waits (pg_sleep, latches) by spinning on
+// the clock. Two host-side mechanisms stand in for signal delivery:
+//
+//   - Expired setitimer timers are delivered when the guest next reads a clock, by calling
+//     its _emscripten_timeout from inside that host call, like a signal arriving at a
+//     system call. This is how statement_timeout fires during a running query.
+//   - While the owner reports an interrupt pending (SetInterruptCheck), clocks read far in
+//     the future, so every busy wait ends at once and the guest reaches its interrupt
+//     check, like a wait interrupted with EINTR.
+
+// SetInterruptCheck installs a goroutine-safe function reporting that the guest has an
+// interrupt pending.
+func (p *Process) SetInterruptCheck(pending func() bool) { p.interruptPending = pending }
+
+// clockWarp is added to clock readings while an interrupt is pending.
+const clockWarpNs = int64(3600 * 1e9)
+
+// onClock runs at every guest clock read; it returns the offset to add.
+func (p *Process) onClock() int64 {
+	if len(p.timers) > 0 && !p.inTimer {
+		p.inTimer = true
+		err := p.fireDueTimers()
+		p.inTimer = false
+		if err != nil {
+			panic(err)
+		}
+	}
+	if p.interruptPending != nil && p.interruptPending() {
+		return clockWarpNs
+	}
+	return 0
+}
+
+// fireDueTimers delivers expired timers from inside a host call.
+func (p *Process) fireDueTimers() error {
+	now := monoMs()
+	for which, due := range p.timers {
+		if due > now {
+			continue
+		}
+		delete(p.timers, which)
+		p.publishDeadline()
+		p.mustCall("_emscripten_timeout", uint64(uint32(which)), f64bits(now))
+	}
+	return nil
+}
+
+// publishDeadline stores the earliest timer deadline (ms since monoStart, +Inf if none)
+// for watchdogs on other goroutines.
+func (p *Process) publishDeadline() {
+	first := math.Inf(1)
+	for _, due := range p.timers {
+		first = math.Min(first, due)
+	}
+	p.deadline.Store(math.Float64bits(first))
+	if p.onDeadline != nil {
+		p.onDeadline()
+	}
+}
+
+// TimerDeadline reports the earliest pending timer as milliseconds on the process's
+// monotonic clock (+Inf if none) and that clock's current reading. Safe from any goroutine.
+func (p *Process) TimerDeadline() (deadline, now float64) {
+	return math.Float64frombits(p.deadline.Load()), monoMs()
+}
+
+// OnTimerChange registers a goroutine-safe callback run whenever the timer deadline changes.
+func (p *Process) OnTimerChange(fn func()) { p.onDeadline = fn }
