@@ -53,8 +53,9 @@ type bridgeActor struct {
 // bridgeShared outlives restarts of the Bridge actor: the in-memory file system (so that a
 // restart recovers the same database, as PostgreSQL does after a crash) and the count.
 type bridgeShared struct {
-	fs       *vfs.FS
-	restarts int
+	fs         *vfs.FS
+	restarts   int
+	workerDone chan struct{} // closed when the latest worker has released its instance
 }
 
 type pendingAttach struct {
@@ -126,6 +127,13 @@ func (b *bridgeActor) Receive(ctx actor.Context) {
 		b.cancel(m)
 	case *QueryRequest:
 		b.apiQuery(ctx, m)
+	case *InjectFault:
+		if !m.Trap {
+			panic("actors: injected fault")
+		}
+		if b.inst != nil {
+			b.inst.InjectFault()
+		}
 	case *idleCheck:
 		b.checkIdle(ctx, m.connID)
 	case *ShutdownRequest:
@@ -148,37 +156,37 @@ func (b *bridgeActor) Receive(ctx actor.Context) {
 	}
 }
 
-// start opens the instance on the worker goroutine, so the mailbox stays responsive.
+// start opens the instance on the worker goroutine, so the mailbox stays responsive. The
+// worker of a previous incarnation (after a restart) finishes and releases its instance
+// first: two processes must never share the file system at once.
 func (b *bridgeActor) start(ctx actor.Context) {
 	b.jobs = make(chan func(), 1)
-	jobs := b.jobs
-	go func() {
-		for job := range jobs {
-			job()
-		}
-	}()
 	self, system := ctx.Self(), ctx.ActorSystem()
 	send := func(pid *actor.PID, msg any) { system.Root.Send(pid, msg) }
+	w := &worker{send: send, self: self, log: b.log, window: ackWindow}
+	b.worker = w
+	prev, done := b.shared.workerDone, make(chan struct{})
+	b.shared.workerDone = done
+	go w.loop(b.jobs, prev, done)
 	cfg := b.cfg.Bridge
-	if cfg.DataDir == "" && b.shared.fs != nil {
-		cfg.ReuseFS = b.shared.fs
-	}
-	b.busy = true
 	backoff := restartBackoff(b.shared.restarts)
+	shared := b.shared
+	b.busy = true
 	b.jobs <- func() {
-		time.Sleep(backoff) // on the worker: the mailbox stays responsive
+		time.Sleep(backoff)
+		if cfg.DataDir == "" {
+			cfg.ReuseFS = shared.fs
+		}
 		inst, err := bridge.Open(context.Background(), cfg)
 		var info bootInfo
-		if err == nil {
-			info, err = readBootInfo(inst)
-		}
 		var t bridge.Timings
-		if inst != nil {
-			t = inst.Timings
+		if err == nil {
+			w.inst, t = inst, inst.Timings
+			w.cur = backendSession{user: "postgres"}
+			info, err = readBootInfo(inst)
 		}
 		send(self, &instanceOpened{inst: inst, err: err, info: info, timed: t})
 	}
-	b.worker = &worker{send: send, self: self, log: b.log, window: ackWindow}
 }
 
 func (b *bridgeActor) opened(ctx actor.Context, m *instanceOpened) {
@@ -187,8 +195,7 @@ func (b *bridgeActor) opened(ctx actor.Context, m *instanceOpened) {
 		b.log.Error().Err(m.err).Msg("could not open the database")
 		panic(fmt.Errorf("actors: open: %w", m.err))
 	}
-	b.inst, b.worker.inst = m.inst, m.inst
-	b.worker.cur = backendSession{user: "postgres"}
+	b.inst = m.inst
 	if b.cfg.Bridge.DataDir == "" {
 		b.shared.fs = m.inst.ReusableFS()
 	}
@@ -645,9 +652,6 @@ func (b *bridgeActor) broken(ctx actor.Context, err error) {
 	}
 	b.sessions = map[uint64]*session{}
 	b.shared.restarts++
-	if b.inst != nil {
-		_ = b.inst.Close() // releases the broken instance; the data stays for recovery
-	}
 	panic(fmt.Errorf("actors: instance failed: %w", err))
 }
 

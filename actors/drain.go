@@ -55,6 +55,7 @@ func (b *bridgeActor) drainStep(ctx actor.Context) {
 			_, _ = w.query("ROLLBACK")
 		}
 		err := w.inst.Close()
+		w.inst = nil
 		system.Root.Send(self, &instanceClosed{err: err})
 	}
 }

@@ -125,3 +125,9 @@ type BridgeFailed struct {
 type ShutdownRequest struct {
 	Deadline time.Duration
 }
+
+// InjectFault makes the Bridge fail, for supervision tests: the instance traps at its next
+// clock read (Trap), or the actor itself panics.
+type InjectFault struct {
+	Trap bool
+}

@@ -24,8 +24,23 @@ type worker struct {
 	send   func(pid *actor.PID, msg any)
 	self   *actor.PID
 	log    zerolog.Logger
-	cur    backendSession // whose settings the backend holds now
+	cur    backendSession // whose settings the backend holds now; owned by the goroutine
 	window int
+}
+
+// loop runs jobs until the Bridge actor stops or restarts, then releases the instance (a
+// broken one is only freed; a healthy one is shut down cleanly).
+func (w *worker) loop(jobs <-chan func(), prev <-chan struct{}, done chan<- struct{}) {
+	defer close(done)
+	if prev != nil {
+		<-prev
+	}
+	for job := range jobs {
+		job()
+	}
+	if w.inst != nil {
+		_ = w.inst.Close()
+	}
 }
 
 // backendSession is the per-client state the backend holds at a time.

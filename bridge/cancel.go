@@ -9,3 +9,11 @@ func (inst *Instance) ClearCancel() {
 		atomic.StoreInt32(inst.queryCancel, 0)
 	}
 }
+
+// InjectFault makes the running (or next) query trap inside the instance, which then
+// reports itself broken. It exists for supervision tests. Safe from any goroutine.
+func (inst *Instance) InjectFault() {
+	if p := inst.proc; p != nil {
+		p.InjectFault()
+	}
+}

@@ -21,8 +21,15 @@ func (p *Process) SetInterruptCheck(pending func() bool) { p.interruptPending = 
 // clockWarp is added to clock readings while an interrupt is pending.
 const clockWarpNs = int64(3600 * 1e9)
 
+// InjectFault makes the guest trap at its next clock read, as a fault-injection aid for
+// supervision tests. Safe from any goroutine.
+func (p *Process) InjectFault() { p.fault.Store(true) }
+
 // onClock runs at every guest clock read; it returns the offset to add.
 func (p *Process) onClock() int64 {
+	if p.fault.Load() {
+		panic(&abortSignal{msg: "injected fault"})
+	}
 	if len(p.timers) > 0 && !p.inTimer {
 		p.inTimer = true
 		err := p.fireDueTimers()

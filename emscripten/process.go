@@ -72,6 +72,7 @@ type Process struct {
 	deadline         atomic.Uint64     // earliest deadline as float64 bits, for watchdogs
 	onDeadline       func()
 	inTimer          bool
+	fault            atomic.Bool
 	interruptPending func() bool
 	dl               *linker
 	broken           error
