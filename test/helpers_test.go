@@ -24,7 +24,11 @@ type server struct {
 }
 
 func (s *server) dsn(extra string) string {
-	d := fmt.Sprintf("postgres://postgres@127.0.0.1:%d/postgres?sslmode=disable", s.port)
+	return s.dsnSSL("disable", extra)
+}
+
+func (s *server) dsnSSL(sslmode, extra string) string {
+	d := fmt.Sprintf("postgres://postgres@127.0.0.1:%d/postgres?sslmode=%s", s.port, sslmode)
 	if extra != "" {
 		d += "&" + extra
 	}
