@@ -350,7 +350,7 @@ func (b *bridgeActor) schedule(ctx actor.Context) {
 		for len(b.waiting) > 0 && b.holder == 0 {
 			id := b.waiting[0]
 			b.waiting = b.waiting[1:]
-			if s := b.sessions[id]; s != nil && (len(s.queue) > 0 || s.detached) {
+			if s := b.sessions[id]; s != nil && (len(s.queue) > 0 || s.detached || s.api != nil) {
 				b.holder = id
 			}
 		}

@@ -7,6 +7,7 @@ import (
 	"net"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
@@ -35,6 +36,7 @@ type connHandler struct {
 	goneOnce  sync.Once
 	attached  bool
 	closing   bool
+	stopped   atomic.Bool // closing, for the reader goroutine
 	timer     *time.Timer
 	cancelKey []byte
 }
@@ -51,7 +53,7 @@ type (
 		hs  *socket.Handshake
 		err error
 	}
-	clientBatch   struct{ msgs [][]byte }
+	clientFatal   struct{ msg []byte }
 	clientGone    struct{ err error }
 	attachTimeout struct{}
 )
@@ -76,8 +78,8 @@ func (h *connHandler) Receive(ctx actor.Context) {
 		if !h.attached {
 			h.fatal(ctx, protocol.CannotConnectNow(""))
 		}
-	case *clientBatch:
-		h.forward(ctx, m.msgs)
+	case *clientFatal:
+		h.fatal(ctx, m.msg)
 	case *ExecChunk:
 		h.chunk(ctx, m)
 	case *NotificationArrived:
@@ -216,10 +218,16 @@ func appendBackendKey(b []byte, pid uint32, key []byte) []byte {
 	return append(b, key...)
 }
 
-// readLoop frames client messages and hands them to the actor in batches: everything that is
+// readLoop frames client messages and hands them to the Bridge in batches: everything that is
 // already buffered travels together, so a pipeline reaches the backend in one exchange.
 func (h *connHandler) readLoop(system *actor.ActorSystem, self *actor.PID) {
 	fr := protocol.NewFramer(h.conn)
+	dead := false
+	submit := func(batch [][]byte) {
+		if !dead && !h.submit(system, self, batch) {
+			dead = true
+		}
+	}
 	for {
 		var batch [][]byte
 		size := 0
@@ -227,7 +235,7 @@ func (h *connHandler) readLoop(system *actor.ActorSystem, self *actor.PID) {
 			msg, err := fr.Next()
 			if err != nil {
 				if len(batch) > 0 {
-					system.Root.Send(self, &clientBatch{msgs: batch})
+					submit(batch)
 				}
 				if !socket.IsBenignClose(err) {
 					_, _ = h.conn.Write(protocol.ProtocolViolation(err.Error()))
@@ -237,7 +245,7 @@ func (h *connHandler) readLoop(system *actor.ActorSystem, self *actor.PID) {
 			}
 			if msg.Type == 'X' {
 				if len(batch) > 0 {
-					system.Root.Send(self, &clientBatch{msgs: batch})
+					submit(batch)
 				}
 				system.Root.Send(self, &clientGone{})
 				return
@@ -248,7 +256,7 @@ func (h *connHandler) readLoop(system *actor.ActorSystem, self *actor.PID) {
 				break
 			}
 		}
-		system.Root.Send(self, &clientBatch{msgs: batch})
+		submit(batch)
 	}
 }
 
@@ -292,15 +300,19 @@ func (h *connHandler) write(item outItem) {
 	default:
 		h.log.Warn().Msg("client is not reading; dropping it")
 		h.closing = true
+		h.stopped.Store(true)
 		h.conn.Close()
 	}
 }
 
-// forward rewrites a batch for this session (private statement and portal names) and sends
-// it to the Bridge.
-func (h *connHandler) forward(ctx actor.Context, msgs [][]byte) {
-	if !h.attached || h.closing {
-		return
+// submit rewrites a batch for this session (private statement and portal names) and sends it
+// to the Bridge. It runs on the reader goroutine, not in Receive: the rewrite only needs the
+// immutable namer, and skipping a hop through this actor's mailbox saves a goroutine switch
+// per query. A malformed message is handed to the actor as a fatal error, and then submit
+// reports false so that the reader drops what follows.
+func (h *connHandler) submit(system *actor.ActorSystem, self *actor.PID, msgs [][]byte) bool {
+	if h.stopped.Load() {
+		return false
 	}
 	req := &ExecRequest{ConnID: h.id}
 	var cur []byte
@@ -327,12 +339,13 @@ func (h *connHandler) forward(ctx actor.Context, msgs [][]byte) {
 		var err error
 		cur, err = h.namer.Rewrite(cur, m)
 		if err != nil {
-			h.fatal(ctx, protocol.ProtocolViolation(fmt.Sprintf("invalid message format: %v", err)))
-			return
+			system.Root.Send(self, &clientFatal{msg: protocol.ProtocolViolation(fmt.Sprintf("invalid message format: %v", err))})
+			return false
 		}
 	}
 	req.Segments, _ = flushSeg(req.Segments, cur)
-	ctx.Send(h.bridge, req)
+	system.Root.Send(h.bridge, req)
+	return true
 }
 
 func flushSeg(segs []Segment, cur []byte) ([]Segment, []byte) {
@@ -371,10 +384,12 @@ func (h *connHandler) fatal(ctx actor.Context, msg []byte) {
 	}
 	h.write(outItem{data: msg, final: true})
 	h.closing = true
+	h.stopped.Store(true)
 }
 
 // shutdown closes the socket and tells the Bridge the session is gone.
 func (h *connHandler) shutdown(ctx actor.Context) {
+	h.stopped.Store(true)
 	h.goneOnce.Do(func() { close(h.gone) })
 	if h.attached {
 		ctx.Send(h.bridge, &DetachRequest{ConnID: h.id})

@@ -39,16 +39,9 @@ func (l *listenerActor) Receive(ctx actor.Context) {
 			go acceptLoop(ln, system, self)
 		}
 	case *accepted:
-		if l.stopped {
-			m.conn.Close()
-			return
-		}
-		l.nextID++
-		id, conn, over := l.nextID, m.conn, len(l.live) >= l.cfg.MaxConnections
-		cfg, bridge := l.cfg, l.bridge
-		pid := ctx.Spawn(actor.PropsFromProducer(func() actor.Actor { return newConnHandler(cfg, id, conn, bridge, over) },
-			actor.WithSupervisor(actor.NewOneForOneStrategy(0, 0, func(any) actor.Directive { return actor.StopDirective }))))
-		l.live[pid.Id] = true
+		l.serve(ctx, m.conn)
+	case *ServeConn:
+		l.serve(ctx, m.Conn)
 	case *actor.Terminated:
 		// Children report their end to their parent; no Watch is needed.
 		delete(l.live, m.Who.Id)
@@ -57,6 +50,21 @@ func (l *listenerActor) Receive(ctx actor.Context) {
 	case *actor.Stopping:
 		l.close()
 	}
+}
+
+// serve spawns the ConnectionHandler of one client, whether accepted from a listener or
+// handed over in-process (ServeConn). After Stop the connection is closed at once.
+func (l *listenerActor) serve(ctx actor.Context, conn net.Conn) {
+	if l.stopped {
+		conn.Close()
+		return
+	}
+	l.nextID++
+	id, over := l.nextID, len(l.live) >= l.cfg.MaxConnections
+	cfg, bridge := l.cfg, l.bridge
+	pid := ctx.Spawn(actor.PropsFromProducer(func() actor.Actor { return newConnHandler(cfg, id, conn, bridge, over) },
+		actor.WithSupervisor(actor.NewOneForOneStrategy(0, 0, func(any) actor.Directive { return actor.StopDirective }))))
+	l.live[pid.Id] = true
 }
 
 func (l *listenerActor) close() {

@@ -1,6 +1,7 @@
 package actors
 
 import (
+	"net"
 	"time"
 
 	"github.com/pglite-go/pglite/bridge"
@@ -105,6 +106,13 @@ type QueryReply struct {
 	Rows    [][]any // text values as strings, NULL as nil
 	Tag     string
 	Err     error
+}
+
+// ServeConn hands the Listener a connection made in-process (for example one end of a
+// net.Pipe), to be served like an accepted client: no port or socket is involved. After
+// the tree stops accepting, the connection is closed.
+type ServeConn struct {
+	Conn net.Conn
 }
 
 // --- Bridge internals and lifecycle ----------------------------------------------------------

@@ -56,19 +56,19 @@ func helperStartup(t *testing.T) {
 		fmt.Fprintln(os.Stderr, "open:", err)
 		os.Exit(2)
 	}
-	r.OpenMs = ms(time.Since(start))
+	r.OpenMs = millis(time.Since(start))
 	var raw bytes.Buffer
 	if err := inst.Exec(context.Background(), encode(t, &pgproto3.Query{String: "SELECT 1"}), func(b []byte) error { raw.Write(b); return nil }); err != nil {
 		fmt.Fprintln(os.Stderr, "exec:", err)
 		os.Exit(3)
 	}
-	r.FirstQueryMs = ms(time.Since(start))
+	r.FirstQueryMs = millis(time.Since(start))
 	if !bytes.Contains(raw.Bytes(), []byte{'D'}) {
 		fmt.Fprintf(os.Stderr, "SELECT 1 returned no row: %q\n", raw.Bytes())
 		os.Exit(3)
 	}
 	tm := inst.Timings
-	r.AssetsMs, r.CompileMs, r.ClusterMs, r.BootMs = ms(tm.Assets), ms(tm.Compile), ms(tm.Cluster), ms(tm.Boot)
+	r.AssetsMs, r.CompileMs, r.ClusterMs, r.BootMs = millis(tm.Assets), millis(tm.Compile), millis(tm.Cluster), millis(tm.Boot)
 	r.Initdb, r.ClusterFromTemplate = tm.Initdb, tm.ClusterFromTemplate
 	runtime.GC()
 	r.RSSOpenMB = vmRSSMB()
@@ -80,12 +80,12 @@ func helperStartup(t *testing.T) {
 		fmt.Fprintln(os.Stderr, "close:", err)
 		os.Exit(4)
 	}
-	r.CloseMs = ms(time.Since(t0))
+	r.CloseMs = millis(time.Since(t0))
 	b, _ := json.Marshal(r)
 	fmt.Println(startupPrefix + string(b))
 }
 
-func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+func millis(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
 // vmRSSMB reads the resident set size from /proc/self/status (0 where there is none).
 func vmRSSMB() float64 {
@@ -265,6 +265,56 @@ func reportTimings(b *testing.B, i int, inst *Instance) {
 		return
 	}
 	tm := inst.Timings
-	b.ReportMetric(ms(tm.Cluster), "cluster-ms")
-	b.ReportMetric(ms(tm.Boot), "boot-ms")
+	b.ReportMetric(millis(tm.Cluster), "cluster-ms")
+	b.ReportMetric(millis(tm.Boot), "boot-ms")
+}
+
+// Benchmark_templateImport is how an in-memory Open used to get its cluster: a fresh file
+// system with the whole template imported into it.
+func Benchmark_templateImport(b *testing.B) {
+	inst := openTest(b, Config{})
+	dir, _, err := templateCluster(context.Background(), inst.eng, "", inst.log)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		fs := newFS(inst.eng.assets)
+		if err := fs.ImportTree(dir, guestPGDATA); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// Benchmark_templateFS is a copy-on-write clone of the cached template file system.
+func Benchmark_templateFS(b *testing.B) {
+	inst := openTest(b, Config{})
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, _, err := templateFS(context.Background(), inst.eng, "", inst.log); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// Benchmark_copyTemplateDir is the copy that gives a new host data directory its cluster.
+func Benchmark_copyTemplateDir(b *testing.B) {
+	inst := openTest(b, Config{})
+	dir, _, err := templateCluster(context.Background(), inst.eng, "", inst.log)
+	if err != nil {
+		b.Fatal(err)
+	}
+	root := b.TempDir()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		dst := filepath.Join(root, strconv.Itoa(i))
+		if err := copyDir(dir, dst); err != nil {
+			b.Fatal(err)
+		}
+		b.StopTimer()
+		_ = os.RemoveAll(dst)
+		b.StartTimer()
+	}
 }

@@ -47,8 +47,8 @@ func bootArgs(cfg *Config) []string {
 		"-c", "io_method=sync",
 		"-c", "shared_buffers="+cfg.sharedBuffers(),
 	)
-	if len(cfg.Preload) > 0 {
-		args = append(args, "-c", "shared_preload_libraries="+strings.Join(cfg.Preload, ","))
+	if libs := cfg.preloadLibraries(); len(libs) > 0 {
+		args = append(args, "-c", "shared_preload_libraries="+strings.Join(libs, ","))
 	}
 	for _, s := range cfg.Settings {
 		args = append(args, "-c", s)

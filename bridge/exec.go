@@ -38,16 +38,9 @@ func (inst *Instance) ExecStream(ctx context.Context, msgs []byte, more func() (
 	if len(msgs) == 0 {
 		return nil
 	}
-	if done := ctx.Done(); done != nil {
-		stop := make(chan struct{})
-		defer close(stop)
-		go func() {
-			select {
-			case <-done:
-				inst.Cancel()
-			case <-stop:
-			}
-		}()
+	if ctx.Done() != nil {
+		// No goroutine per Exec: the runtime calls Cancel only if ctx ends meanwhile.
+		defer context.AfterFunc(ctx, inst.Cancel)()
 	}
 	if err := inst.proc.FireTimers(); err != nil {
 		return inst.fail("timer", err)

@@ -22,9 +22,10 @@ import (
 // share/postgresql/extension/<x>.control and scripts, lib/postgresql/<x>.so. The contrib
 // bundles come from the main npm package (assets/.../contrib), the others from the
 // extension packages (assets/.../extensions). Each bundle is decompressed once per process;
-// every instance then writes the cached files into its own in-memory tree at open, so
-// CREATE EXTENSION needs no extra step and a restarted instance finds the side modules its
-// catalogs reference.
+// every instance then writes the cached files into its own in-memory tree at open (or finds
+// them already there, shared copy-on-write from a template tree made by installAllBundles),
+// so CREATE EXTENSION needs no extra step and a restarted instance finds the side modules
+// its catalogs reference.
 
 const (
 	guestRoot = "/pglite"
@@ -238,6 +239,23 @@ func (c *extCatalog) selectBundles(names, preload []string) (sel []*extBundle, m
 	return sel, missing, nil
 }
 
+// impliedPreload maps bundles to the libraries they need in shared_preload_libraries, as
+// their PGlite packages declare (sharedPreloadLibraries).
+var impliedPreload = map[string]string{"pg_textsearch": "pg_textsearch"}
+
+// preloadLibraries is Preload plus the libraries of bundles named in Extensions that need
+// preloading. With Extensions nil (everything) nothing is implied, so plain instances do not
+// pay for loading them at every boot.
+func (c *Config) preloadLibraries() []string {
+	libs := slices.Clone(c.Preload)
+	for _, n := range c.Extensions {
+		if lib, ok := impliedPreload[n]; ok && !slices.Contains(libs, lib) {
+			libs = append(libs, lib)
+		}
+	}
+	return libs
+}
+
 // byControl finds the bundle providing extension name (decompressing bundles as needed).
 func (c *extCatalog) byControl(name string) *extBundle {
 	for _, n := range c.names {
@@ -253,52 +271,124 @@ func (c *extCatalog) byControl(name string) *extBundle {
 // at every open, before the backend starts, for in-memory and host data directories alike.
 // Bundles that cannot be read do not fail the open: their extension gets a stub whose
 // CREATE EXTENSION raises an error saying why, and a warning is logged.
+//
+// fs may already hold every bundle, inherited copy-on-write from a template file system
+// prepared with installAllBundles: identical files are then left alone (no per-instance
+// copy) and the control files of bundles not selected are removed.
 func (inst *Instance) installExtensions(fs *vfs.FS) error {
-	cat := inst.eng.assets.extensionCatalog()
-	sel, missing, err := cat.selectBundles(inst.cfg.Extensions, inst.cfg.Preload)
+	// The engine is shared by asset folders with the same binaries; the bundles come from
+	// this instance's own folder.
+	a, err := LoadAssets(inst.cfg.AssetsDir)
 	if err != nil {
 		return err
 	}
-	dirs := map[string]bool{}
+	cat := a.extensionCatalog()
+	sel, missing, err := cat.selectBundles(inst.cfg.Extensions, inst.cfg.preloadLibraries())
+	if err != nil {
+		return err
+	}
+	w := &guestWriter{fs: fs, dirs: map[string]bool{}}
 	for _, b := range sel {
-		if err := b.load(); err != nil {
-			inst.log.Warn().Str("bundle", b.path).Err(err).Msg("extension bundle unusable")
-			if err := writeStub(fs, dirs, b.name, fmt.Sprintf("bundle %s is corrupt: %v", filepath.Base(b.path), err)); err != nil {
-				return err
-			}
-			continue
+		if err := w.bundle(b); err != nil {
+			return err
 		}
-		for _, f := range b.files {
-			if err := writeGuestFile(fs, dirs, f.path, f.mode, f.data); err != nil {
-				return fmt.Errorf("bridge: install extension %s: %w", b.name, err)
+		if b.err != nil {
+			inst.log.Warn().Str("bundle", b.path).Err(b.err).Msg("extension bundle unusable")
+		}
+	}
+	if _, errno := fs.Stat(allBundlesMarker, false); errno == 0 && len(sel) < len(cat.names) {
+		for _, n := range cat.names {
+			if b := cat.bundles[n]; !slices.Contains(sel, b) && b.load() == nil {
+				for _, c := range b.controls {
+					_ = fs.Unlink(extensionDir + c + ".control")
+				}
 			}
 		}
 	}
 	for _, n := range missing {
 		inst.log.Warn().Str("extension", n).Msg("no bundle for configured extension")
-		if err := writeStub(fs, dirs, n, "no bundle for it in the assets (run `make assets`)"); err != nil {
+		if err := w.stub(n, "no bundle for it in the assets (run `make assets`)"); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// writeStub installs a control file and script for an extension whose bundle is missing
-// or corrupt: pg_available_extensions shows why in its comment and CREATE EXTENSION fails
-// with that reason, instead of the instance failing to open.
-func writeStub(fs *vfs.FS, dirs map[string]bool, name, reason string) error {
-	const dir = guestRoot + "/share/postgresql/extension/"
-	if _, errno := fs.Stat(dir+name+".control", true); errno == 0 {
+const (
+	extensionDir = guestRoot + "/share/postgresql/extension/"
+	// allBundlesMarker says the tree holds every bundle of its assets (installAllBundles).
+	allBundlesMarker = extensionDir + ".pglite-go-all-bundles"
+)
+
+// installAllBundles writes every bundle of a's assets into fs, for a template file system
+// whose copy-on-write clones then share the bytes; installExtensions trims each clone to
+// its configuration.
+func installAllBundles(fs *vfs.FS, a *Assets) error {
+	cat := a.extensionCatalog()
+	w := &guestWriter{fs: fs, dirs: map[string]bool{}}
+	for _, n := range cat.names {
+		if err := w.bundle(cat.bundles[n]); err != nil {
+			return err
+		}
+	}
+	return w.file(allBundlesMarker, 0o644, nil)
+}
+
+// guestWriter writes files into a guest tree, creating directories once and leaving files
+// that already hold the same bytes untouched.
+type guestWriter struct {
+	fs   *vfs.FS
+	dirs map[string]bool
+	buf  []byte
+}
+
+// bundle installs one bundle, or the stub of an unusable one.
+func (w *guestWriter) bundle(b *extBundle) error {
+	if err := b.load(); err != nil {
+		return w.stub(b.name, fmt.Sprintf("bundle %s is corrupt: %v", filepath.Base(b.path), err))
+	}
+	for _, f := range b.files {
+		if err := w.file(f.path, f.mode, f.data); err != nil {
+			return fmt.Errorf("bridge: install extension %s: %w", b.name, err)
+		}
+	}
+	return nil
+}
+
+// same reports whether p is a regular file holding exactly data.
+func (w *guestWriter) same(p string, data []byte) bool {
+	st, errno := w.fs.Stat(p, false)
+	if errno != 0 || st.Size != int64(len(data)) || st.Mode&vfs.S_IFMT != vfs.S_IFREG {
+		return false
+	}
+	f, errno := w.fs.Open(p, vfs.O_RDONLY, 0)
+	if errno != 0 {
+		return false
+	}
+	defer f.Close()
+	if cap(w.buf) < len(data) {
+		w.buf = make([]byte, len(data))
+	}
+	buf := w.buf[:len(data)]
+	n, errno := f.ReadAt(buf, 0)
+	return errno == 0 && n == len(data) && bytes.Equal(buf, data)
+}
+
+// stub installs a control file and script for an extension whose bundle is missing or
+// corrupt: pg_available_extensions shows why in its comment and CREATE EXTENSION fails with
+// that reason, instead of the instance failing to open.
+func (w *guestWriter) stub(name, reason string) error {
+	if _, errno := w.fs.Stat(extensionDir+name+".control", true); errno == 0 {
 		return nil // a real control file of that name exists (e.g. a core extension)
 	}
 	msg := fmt.Sprintf("extension %q is unavailable: %s", name, reason)
 	control := fmt.Sprintf("# written by pglite-go: %s\ncomment = %s\ndefault_version = 'unavailable'\nrelocatable = true\n",
 		strings.ReplaceAll(msg, "\n", " "), sqlQuote("unavailable: "+reason))
 	script := fmt.Sprintf("DO $pglite$ BEGIN RAISE EXCEPTION USING ERRCODE = '58P01', MESSAGE = %s; END $pglite$;\n", sqlQuote(msg))
-	if err := writeGuestFile(fs, dirs, dir+name+".control", 0o644, []byte(control)); err != nil {
+	if err := w.file(extensionDir+name+".control", 0o644, []byte(control)); err != nil {
 		return err
 	}
-	return writeGuestFile(fs, dirs, dir+name+"--unavailable.sql", 0o644, []byte(script))
+	return w.file(extensionDir+name+"--unavailable.sql", 0o644, []byte(script))
 }
 
 // sqlQuote quotes s as a standard SQL string literal (also valid in control files).
@@ -306,12 +396,16 @@ func sqlQuote(s string) string {
 	return "'" + strings.ReplaceAll(strings.ReplaceAll(s, "\n", " "), "'", "''") + "'"
 }
 
-// writeGuestFile creates (or replaces) a file, making its parent directories.
-func writeGuestFile(fs *vfs.FS, dirs map[string]bool, p string, mode uint32, data []byte) error {
-	if err := mkdirAllGuest(fs, dirs, path.Dir(p)); err != nil {
+// file creates (or replaces) a file, making its parent directories; a file that already
+// holds data is kept as it is.
+func (w *guestWriter) file(p string, mode uint32, data []byte) error {
+	if w.same(p, data) {
+		return nil
+	}
+	if err := w.mkdirAll(path.Dir(p)); err != nil {
 		return err
 	}
-	f, errno := fs.Open(p, vfs.O_CREAT|vfs.O_WRONLY|vfs.O_TRUNC, mode)
+	f, errno := w.fs.Open(p, vfs.O_CREAT|vfs.O_WRONLY|vfs.O_TRUNC, mode)
 	if errno != 0 {
 		return fmt.Errorf("%s: %w", p, errno)
 	}
@@ -324,17 +418,17 @@ func writeGuestFile(fs *vfs.FS, dirs map[string]bool, p string, mode uint32, dat
 	return nil
 }
 
-func mkdirAllGuest(fs *vfs.FS, dirs map[string]bool, d string) error {
-	if d == "/" || dirs[d] {
+func (w *guestWriter) mkdirAll(d string) error {
+	if d == "/" || w.dirs[d] {
 		return nil
 	}
-	if err := mkdirAllGuest(fs, dirs, path.Dir(d)); err != nil {
+	if err := w.mkdirAll(path.Dir(d)); err != nil {
 		return err
 	}
-	if errno := fs.Mkdir(d, 0o755); errno != 0 && errno != vfs.EEXIST {
+	if errno := w.fs.Mkdir(d, 0o755); errno != 0 && errno != vfs.EEXIST {
 		return fmt.Errorf("mkdir %s: %w", d, errno)
 	}
-	dirs[d] = true
+	w.dirs[d] = true
 	return nil
 }
 

@@ -70,6 +70,9 @@ type Timings struct {
 // a cluster if the data directory has none (by copying the cached template, running initdb
 // the first time), and boots the single-user backend.
 func Open(ctx context.Context, cfg Config) (*Instance, error) {
+	if t := cfg.Template; t != nil && cfg.DataDir == "" && cfg.ReuseFS == nil {
+		return OpenTemplate(ctx, t, cfg.Logger)
+	}
 	start := time.Now()
 	a, err := LoadAssets(cfg.AssetsDir)
 	if err != nil {
@@ -122,36 +125,47 @@ func (inst *Instance) prepareFS(ctx context.Context) (*vfs.FS, error) {
 	if inst.cfg.ReuseFS != nil && inst.cfg.DataDir == "" {
 		return inst.cfg.ReuseFS, nil
 	}
-	fs := newFS(inst.eng.assets)
-	if err := inst.installExtensions(fs); err != nil {
-		return nil, err
+	if inst.cfg.DataDir == "" {
+		return inst.memoryFS(ctx)
 	}
-	if inst.cfg.DataDir != "" {
-		if err := os.MkdirAll(inst.cfg.DataDir, 0o700); err != nil {
-			return nil, fmt.Errorf("bridge: data dir: %w", err)
-		}
-		if _, err := os.Stat(filepath.Join(inst.cfg.DataDir, "PG_VERSION")); err != nil {
-			tmpl, fromCache, err := templateCluster(ctx, inst.eng, inst.cfg.CacheDir, inst.log)
-			if err != nil {
-				return nil, err
-			}
-			inst.Timings.ClusterFromTemplate, inst.Timings.Initdb = true, !fromCache
-			if err := copyDir(tmpl, inst.cfg.DataDir); err != nil {
-				return nil, fmt.Errorf("bridge: copy template: %w", err)
-			}
-		}
-		if err := fs.MountHost(guestPGDATA, inst.cfg.DataDir); err != nil {
-			return nil, fmt.Errorf("bridge: mount data dir: %w", err)
-		}
-		return fs, nil
-	}
-	tmpl, fromCache, err := templateCluster(ctx, inst.eng, inst.cfg.CacheDir, inst.log)
+	return inst.hostFS(ctx)
+}
+
+// memoryFS is a copy-on-write clone of the process's template file system: no file bytes
+// are copied until the new database writes them.
+func (inst *Instance) memoryFS(ctx context.Context) (*vfs.FS, error) {
+	fs, fromCache, err := templateFS(ctx, inst.eng, inst.cfg.CacheDir, inst.log)
 	if err != nil {
 		return nil, err
 	}
 	inst.Timings.ClusterFromTemplate, inst.Timings.Initdb = true, !fromCache
-	if err := fs.ImportTree(tmpl, guestPGDATA); err != nil {
-		return nil, fmt.Errorf("bridge: load template: %w", err)
+	if err := inst.installExtensions(fs); err != nil {
+		return nil, err
+	}
+	return fs, nil
+}
+
+// hostFS mounts the data directory, copying the template cluster into it when it has none.
+func (inst *Instance) hostFS(ctx context.Context) (*vfs.FS, error) {
+	fs := newFS(inst.eng.assets)
+	if err := inst.installExtensions(fs); err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(inst.cfg.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("bridge: data dir: %w", err)
+	}
+	if _, err := os.Stat(filepath.Join(inst.cfg.DataDir, "PG_VERSION")); err != nil {
+		tmpl, fromCache, err := templateCluster(ctx, inst.eng, inst.cfg.CacheDir, inst.log)
+		if err != nil {
+			return nil, err
+		}
+		inst.Timings.ClusterFromTemplate, inst.Timings.Initdb = true, !fromCache
+		if err := copyDir(tmpl, inst.cfg.DataDir); err != nil {
+			return nil, fmt.Errorf("bridge: copy template: %w", err)
+		}
+	}
+	if err := fs.MountHost(guestPGDATA, inst.cfg.DataDir); err != nil {
+		return nil, fmt.Errorf("bridge: mount data dir: %w", err)
 	}
 	return fs, nil
 }

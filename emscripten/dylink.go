@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
@@ -47,6 +46,19 @@ type library struct {
 	global     bool
 	// allSlots is set once every exported function has a table slot (see slotsForAll).
 	allSlots bool
+	// shims are the instances made for this module's imports. Anonymous instances stay in
+	// the wazero store until closed, so they are released with the library.
+	shims []api.Module
+}
+
+// release closes the library's instances.
+func (lib *library) release() {
+	for _, m := range append(lib.shims, lib.inst) {
+		if m != nil {
+			_ = m.Close(context.Background())
+		}
+	}
+	lib.shims, lib.inst = nil, nil
 }
 
 // linker is an Emscripten-compatible dynamic linker for SIDE_MODULEs: it allocates each
@@ -63,6 +75,7 @@ type linker struct {
 	funcSlots map[string]uint32 // symbol -> table slot, so one function never gets two addresses
 	errBuf    uint32
 	pending   map[string]api.Module // library instances the plan being linked imports from
+	helpers   []api.Module          // dyncall helpers made for side modules' invoke_* signatures
 }
 
 func newLinker(p *Process) *linker {
@@ -71,10 +84,12 @@ func newLinker(p *Process) *linker {
 
 func (l *linker) close() {
 	for _, lib := range l.order {
-		if lib.inst != nil {
-			_ = lib.inst.Close(context.Background())
-		}
+		lib.release()
 	}
+	for _, h := range l.helpers {
+		_ = h.Close(context.Background())
+	}
+	l.helpers = nil
 }
 
 // Libraries lists the loaded side modules in load order.
@@ -195,19 +210,21 @@ func (l *linker) link(name string, wasm []byte, global bool) (*library, error) {
 		lib.tableBase = uint32(base)
 	}
 
-	t0 := time.Now()
 	plan, err := l.plan(lib)
 	if err != nil {
 		return nil, err
 	}
-	t1 := time.Now()
 	ctx := p.ctx
 	compiled, err := p.rt.compileSide(ctx, wasm)
 	if err != nil {
 		return nil, err
 	}
-	t2 := time.Now()
-	defer func() { fmt.Println("DBG link", name, "plan", t1.Sub(t0), "compile", t2.Sub(t1), "rest", time.Since(t2)) }()
+	linked := false
+	defer func() {
+		if !linked {
+			lib.release()
+		}
+	}()
 	shims := map[string]api.Module{}
 	for mod, spec := range plan.shims {
 		c, err := p.rt.compileBytes(ctx, wasmbin.EnvShim(spec))
@@ -215,10 +232,14 @@ func (l *linker) link(name string, wasm []byte, global bool) (*library, error) {
 			return nil, fmt.Errorf("%s shim: %w", mod, err)
 		}
 		inst, err := p.rt.r.InstantiateModule(experimental.WithImportResolver(ctx, l.resolver(plan.sources)), c, wazero.NewModuleConfig().WithName("").WithStartFunctions())
+		// A shim embeds this instance's bases and GOT values, so its compiled form is never
+		// reused; the instance keeps working after the compiled module is closed.
+		_ = c.Close(ctx)
 		if err != nil {
 			return nil, fmt.Errorf("%s shim: %w", mod, err)
 		}
 		shims[mod] = inst
+		lib.shims = append(lib.shims, inst)
 	}
 	lib.inst, err = p.rt.r.InstantiateModule(experimental.WithImportResolver(ctx, func(n string) api.Module { return shims[n] }),
 		compiled, wazero.NewModuleConfig().WithName("").WithStartFunctions())
@@ -238,6 +259,7 @@ func (l *linker) link(name string, wasm []byte, global bool) (*library, error) {
 			}
 		}
 	}
+	linked = true
 	return lib, nil
 }
 
@@ -436,10 +458,13 @@ func (l *linker) funcSlot(lib *library, name string) (slot uint32, own, ok bool)
 // installSlots puts functions exported by src into the given table slots.
 func (l *linker) installSlots(src api.Module, funcs []wasmbin.HostFunc, slots []uint32) error {
 	p := l.p
-	// Slots are consecutive when allocated in one batch; install them one run at a time.
+	// Slots are consecutive when allocated in one batch; install them one run at a time, at
+	// most maxInstallRun per module (building and validating one huge installer function
+	// costs more than several small ones).
+	const maxInstallRun = 256
 	for i := 0; i < len(funcs); {
 		j := i + 1
-		for j < len(funcs) && slots[j] == slots[j-1]+1 {
+		for j < len(funcs) && j-i < maxInstallRun && slots[j] == slots[j-1]+1 {
 			j++
 		}
 		spec := wasmbin.SlotSpec{TableModule: srcGuest, TableName: "__indirect_function_table"}
@@ -460,10 +485,12 @@ func (l *linker) installSlots(src api.Module, funcs []wasmbin.HostFunc, slots []
 			return nil
 		}), c, wazero.NewModuleConfig().WithName("").WithStartFunctions())
 		if err != nil {
+			_ = c.Close(p.ctx)
 			return err
 		}
 		_, err = inst.ExportedFunction("install").Call(p.ctx, uint64(slots[i]))
 		inst.Close(p.ctx)
+		_ = c.Close(p.ctx)
 		if err != nil {
 			return err
 		}
@@ -498,6 +525,7 @@ func (l *linker) ensureDyncalls(sigs []string) error {
 	if err != nil {
 		return err
 	}
+	l.helpers = append(l.helpers, inst)
 	for _, s := range missing {
 		p.extraHelpers[s] = inst
 	}

@@ -86,14 +86,15 @@ func (p *Process) mustCall(name string, args ...uint64) uint64 {
 	if err != nil {
 		panic(err)
 	}
-	stack := make([]uint64, max(len(args), 1))
-	copy(stack, args)
+	stack := pool.getStack(args)
 	err = f.CallWithStack(p.ctx, stack)
+	r := stack[0]
+	pool.putStack(stack)
 	pool.put(f)
 	if err != nil {
 		panic(err)
 	}
-	return stack[0]
+	return r
 }
 
 // mustCallTable calls table entry idx with the given signature letters (result first).

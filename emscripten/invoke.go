@@ -10,16 +10,21 @@ import (
 // fnPool hands out api.Function objects of one export. wazero forbids re-entering the same
 // api.Function while it runs (under the compiler that kills the process), and Emscripten
 // code nests invoke_* calls of one signature freely, so every nesting level takes its own
-// object. Objects are reused, because creating one costs over a microsecond.
+// object. Objects are reused, because creating one costs over a microsecond. Call stacks
+// (the []uint64 wazero passes parameters and results in) are pooled the same way, so that
+// a call from Go allocates nothing.
 type fnPool struct {
-	name string
-	mod  api.Module
-	free []api.Function
+	name   string
+	mod    api.Module
+	free   []api.Function
+	stacks [][]uint64
+	size   int // params and results fit in size slots; 0 until the first get
 }
 
 func (fp *fnPool) get() (api.Function, error) {
 	if n := len(fp.free); n > 0 {
 		f := fp.free[n-1]
+		fp.free[n-1] = nil
 		fp.free = fp.free[:n-1]
 		return f, nil
 	}
@@ -27,10 +32,32 @@ func (fp *fnPool) get() (api.Function, error) {
 	if f == nil {
 		return nil, fmt.Errorf("emscripten: no export %q", fp.name)
 	}
+	if fp.size == 0 {
+		d := f.Definition()
+		fp.size = max(len(d.ParamTypes()), len(d.ResultTypes()), 1)
+	}
 	return f, nil
 }
 
 func (fp *fnPool) put(f api.Function) { fp.free = append(fp.free, f) }
+
+// getStack returns a call stack holding args, zero-padded to the function's size (get must
+// have run). Give it back with putStack once its results have been read.
+func (fp *fnPool) getStack(args []uint64) []uint64 {
+	n := max(fp.size, len(args))
+	var s []uint64
+	if k := len(fp.stacks); k > 0 && cap(fp.stacks[k-1]) >= n {
+		s = fp.stacks[k-1][:n]
+		fp.stacks[k-1] = nil
+		fp.stacks = fp.stacks[:k-1]
+	} else {
+		s = make([]uint64, n)
+	}
+	clear(s[copy(s, args):])
+	return s
+}
+
+func (fp *fnPool) putStack(s []uint64) { fp.stacks = append(fp.stacks, s) }
 
 // invokeFn implements invoke_<sig>(index, args...): call the table entry through the helper's
 // dyncall_<sig>, and if a longjmp unwinds through it, restore the stack pointer, flag the
