@@ -163,7 +163,7 @@ func (b *bridgeActor) start(ctx actor.Context) {
 	b.jobs = make(chan func(), 1)
 	self, system := ctx.Self(), ctx.ActorSystem()
 	send := func(pid *actor.PID, msg any) { system.Root.Send(pid, msg) }
-	w := &worker{send: send, self: self, log: b.log, window: ackWindow}
+	w := &worker{send: send, self: self, log: b.log, window: ackWindow, metrics: b.cfg.metrics}
 	b.worker = w
 	prev, done := b.shared.workerDone, make(chan struct{})
 	b.shared.workerDone = done
@@ -294,6 +294,7 @@ func (b *bridgeActor) enqueue(ctx actor.Context, m *ExecRequest) {
 		ch <- joinSegments(m)
 		return
 	}
+	m.queued = time.Now()
 	s.queue = append(s.queue, m)
 	if b.holder != s.id && !contains(b.waiting, s.id) {
 		b.waiting = append(b.waiting, s.id)
@@ -383,6 +384,8 @@ func (b *bridgeActor) schedule(ctx actor.Context) {
 
 func (b *bridgeActor) runExec(ctx actor.Context, s *session, req *ExecRequest) {
 	b.busy, s.inFlight, s.used = true, true, true
+	b.cfg.metrics.queries.Add(1)
+	b.cfg.metrics.leaseWaited(req.queued)
 	more := make(chan []byte, 1)
 	b.more[s.id] = more
 	job := &execJob{sess: s, req: req, more: more}
@@ -652,6 +655,7 @@ func (b *bridgeActor) broken(ctx actor.Context, err error) {
 	}
 	b.sessions = map[uint64]*session{}
 	b.shared.restarts++
+	b.cfg.metrics.restarts.Add(1)
 	panic(fmt.Errorf("actors: instance failed: %w", err))
 }
 

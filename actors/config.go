@@ -42,6 +42,8 @@ type Config struct {
 	RestartWindow time.Duration
 	// Logger receives structured logs. Zero value: none.
 	Logger zerolog.Logger
+
+	metrics *Metrics
 }
 
 func (c *Config) withDefaults() Config {

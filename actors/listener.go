@@ -45,6 +45,7 @@ func (l *listenerActor) Receive(ctx actor.Context) {
 	case *actor.Terminated:
 		// Children report their end to their parent; no Watch is needed.
 		delete(l.live, m.Who.Id)
+		l.cfg.metrics.connections.Store(int64(len(l.live)))
 	case *stopAccepting:
 		l.close()
 	case *actor.Stopping:
@@ -65,6 +66,8 @@ func (l *listenerActor) serve(ctx actor.Context, conn net.Conn) {
 	pid := ctx.Spawn(actor.PropsFromProducer(func() actor.Actor { return newConnHandler(cfg, id, conn, bridge, over) },
 		actor.WithSupervisor(actor.NewOneForOneStrategy(0, 0, func(any) actor.Directive { return actor.StopDirective }))))
 	l.live[pid.Id] = true
+	l.cfg.metrics.connections.Store(int64(len(l.live)))
+	l.cfg.metrics.connectionsSeen.Add(1)
 }
 
 func (l *listenerActor) close() {

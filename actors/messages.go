@@ -48,6 +48,8 @@ type ExecRequest struct {
 	// SQL); they take effect when a LISTEN/UNLISTEN command completes.
 	Listen, Unlisten []string
 	UnlistenAll      bool
+	// queued is when the Bridge received it, for the lease-wait metric.
+	queued time.Time
 }
 
 // Segment is a run of whole frontend messages.

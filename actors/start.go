@@ -26,6 +26,7 @@ func NewSystem(log zerolog.Logger) *actor.ActorSystem {
 
 // Handle controls a running tree.
 type Handle struct {
+	metrics         *Metrics
 	system          *actor.ActorSystem
 	log             zerolog.Logger
 	shutdownTimeout time.Duration
@@ -47,11 +48,12 @@ type Handle struct {
 // that connect meanwhile wait. Use WaitReady to wait for it.
 func Start(ctx context.Context, system *actor.ActorSystem, cfg Config) (*Handle, error) {
 	c := cfg.withDefaults()
+	c.metrics = &Metrics{}
 	ls, err := openListeners(&c)
 	if err != nil {
 		return nil, err
 	}
-	h := &Handle{system: system, log: c.Logger, shutdownTimeout: c.ShutdownTimeout, pidsSet: make(chan struct{}), ready: make(chan struct{}), done: make(chan struct{})}
+	h := &Handle{metrics: c.metrics, system: system, log: c.Logger, shutdownTimeout: c.ShutdownTimeout, pidsSet: make(chan struct{}), ready: make(chan struct{}), done: make(chan struct{})}
 	for _, l := range ls {
 		h.addrs = append(h.addrs, l.Addr())
 	}
@@ -202,3 +204,6 @@ func (h *Handle) Query(ctx context.Context, sql string, args ...any) (*QueryRepl
 	}
 	return reply, reply.Err
 }
+
+// Metrics returns the tree's live counters.
+func (h *Handle) Metrics() *Metrics { return h.metrics }

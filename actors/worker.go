@@ -20,12 +20,13 @@ import (
 // worker over a channel and the worker reports back with messages. Every call into the
 // instance happens here, one at a time.
 type worker struct {
-	inst   *bridge.Instance
-	send   func(pid *actor.PID, msg any)
-	self   *actor.PID
-	log    zerolog.Logger
-	cur    backendSession // whose settings the backend holds now; owned by the goroutine
-	window int
+	inst    *bridge.Instance
+	send    func(pid *actor.PID, msg any)
+	self    *actor.PID
+	log     zerolog.Logger
+	cur     backendSession // whose settings the backend holds now; owned by the goroutine
+	metrics *Metrics
+	window  int
 }
 
 // loop runs jobs until the Bridge actor stops or restarts, then releases the instance (a
@@ -116,6 +117,9 @@ func (w *worker) run(j *execJob) execResult {
 	st.finish(&res)
 	if res.settings != nil {
 		w.cur.settings = res.settings
+	}
+	if w.metrics != nil {
+		w.metrics.memoryBytes.Store(uint64(len(w.inst.Process().Memory())))
 	}
 	return res
 }

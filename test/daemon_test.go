@@ -4,7 +4,9 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"io"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -198,5 +200,43 @@ func TestDaemon_help(t *testing.T) {
 	out, err := exec.Command(bin, "--help").CombinedOutput()
 	if err != nil || !strings.Contains(string(out), "Usage:") || !strings.Contains(string(out), "--data-dir") {
 		t.Fatalf("%v\n%s", err, out)
+	}
+}
+
+// TestDaemon_metrics: --metrics-addr serves Prometheus counters.
+func TestDaemon_metrics(t *testing.T) {
+	bin := buildDaemon(t)
+	mport := freePort(t)
+	port := freePort(t)
+	cmd := exec.Command(bin, "--port", fmt.Sprint(port), "--metrics-addr", fmt.Sprintf("127.0.0.1:%d", mport))
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { cmd.Process.Signal(syscall.SIGTERM); cmd.Wait() }()
+	d := &daemon{port: port}
+	var c *pgx.Conn
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		var err error
+		if c, err = pgx.Connect(context.Background(), d.dsn()); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal(err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	defer c.Close(context.Background())
+	c.Exec(context.Background(), "select 1")
+	resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/metrics", mport))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{"pglite_connections 1", "pglite_queries_total", "pglite_instance_memory_bytes", "pglite_bridge_restarts_total 0"} {
+		if !strings.Contains(string(body), want) {
+			t.Fatalf("metrics lack %q:\n%s", want, body)
+		}
 	}
 }

@@ -42,6 +42,7 @@ Options:
                                 end sessions idle inside a transaction (default 60s; 0 disables)
   -B, --shared-buffers=SIZE     shared_buffers (default 16MB)
   -c NAME=VALUE                 set a server parameter (repeatable)
+      --metrics-addr=ADDR       serve Prometheus metrics at http://ADDR/metrics (default: off)
       --shutdown-timeout=DURATION
                                 how long running queries may finish at shutdown (default 10s)
       --log-level=LEVEL         debug, info, warn or error (default info) [$PGLITE_LOG_LEVEL]
@@ -69,7 +70,7 @@ func run(args []string, stderr io.Writer) int {
 	fs.Usage = func() { fmt.Fprint(stderr, usage) }
 	var (
 		dataDir, listen, socketDir, password, auth, tlsCert, tlsKey string
-		sharedBuffers, logLevel, logFormat, assetsDir               string
+		sharedBuffers, logLevel, logFormat, assetsDir, metricsAddr  string
 		port, maxConns                                              int
 		idleTimeout, shutdownTimeout                                time.Duration
 		extra                                                       settings
@@ -94,6 +95,7 @@ func run(args []string, stderr io.Writer) int {
 	str(&logLevel, "log-level", "", "PGLITE_LOG_LEVEL", "info", "")
 	str(&logFormat, "log-format", "", "PGLITE_LOG_FORMAT", "console", "")
 	str(&assetsDir, "assets-dir", "", "PGLITE_ASSETS_DIR", "", "")
+	str(&metricsAddr, "metrics-addr", "", "", "", "")
 	defPort := 5432
 	if v, err := strconv.Atoi(os.Getenv("PGPORT")); err == nil {
 		defPort = v
@@ -143,16 +145,24 @@ func run(args []string, stderr io.Writer) int {
 		}
 		cfg.TLS = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
 	}
-	return serve(cfg, shutdownTimeout, log)
+	return serve(cfg, shutdownTimeout, metricsAddr, log)
 }
 
-func serve(cfg actors.Config, shutdownTimeout time.Duration, log zerolog.Logger) int {
+func serve(cfg actors.Config, shutdownTimeout time.Duration, metricsAddr string, log zerolog.Logger) int {
 	start := time.Now()
 	system := actors.NewSystem(log)
 	h, err := actors.Start(context.Background(), system, cfg)
 	if err != nil {
 		log.Error().Err(err).Msg("cannot start")
 		return 1
+	}
+	if metricsAddr != "" {
+		stop, err := serveMetrics(metricsAddr, h, log)
+		if err != nil {
+			log.Error().Err(err).Msg("cannot serve metrics")
+			return 1
+		}
+		defer stop()
 	}
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT)

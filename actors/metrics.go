@@ -1,0 +1,40 @@
+package actors
+
+import (
+	"fmt"
+	"io"
+	"sync/atomic"
+	"time"
+)
+
+// Metrics are the tree's counters, updated by the actors and read from any goroutine.
+type Metrics struct {
+	connections     atomic.Int64 // live client connections
+	connectionsSeen atomic.Uint64
+	queries         atomic.Uint64 // client batches executed
+	leaseWaitNs     atomic.Uint64 // total time batches waited for the backend
+	leaseWaits      atomic.Uint64
+	restarts        atomic.Uint64
+	memoryBytes     atomic.Uint64 // the instance's linear memory
+}
+
+// WritePrometheus writes the metrics in the Prometheus text exposition format.
+func (m *Metrics) WritePrometheus(w io.Writer) {
+	metric := func(name, kind, help string, v any) {
+		fmt.Fprintf(w, "# HELP %s %s\n# TYPE %s %s\n%s %v\n", name, help, name, kind, name, v)
+	}
+	metric("pglite_connections", "gauge", "Client connections open now.", m.connections.Load())
+	metric("pglite_connections_total", "counter", "Client connections accepted.", m.connectionsSeen.Load())
+	metric("pglite_queries_total", "counter", "Client message batches executed by the backend.", m.queries.Load())
+	metric("pglite_lease_wait_seconds_sum", "counter", "Time client batches waited for the backend.", float64(m.leaseWaitNs.Load())/1e9)
+	metric("pglite_lease_wait_seconds_count", "counter", "Client batches that waited for the backend.", m.leaseWaits.Load())
+	metric("pglite_bridge_restarts_total", "counter", "Restarts of the database instance after a failure.", m.restarts.Load())
+	metric("pglite_instance_memory_bytes", "gauge", "Linear memory of the database instance.", m.memoryBytes.Load())
+}
+
+func (m *Metrics) leaseWaited(since time.Time) {
+	if !since.IsZero() {
+		m.leaseWaitNs.Add(uint64(time.Since(since)))
+		m.leaseWaits.Add(1)
+	}
+}
