@@ -46,6 +46,7 @@ type bridgeActor struct {
 	channels map[string]map[uint64]bool // LISTEN routing
 
 	idleTimer  *time.Timer
+	emptySince time.Time // when the last session left (multi-database idle stop)
 	draining   *drainState
 	nextConnID uint64
 }
@@ -133,6 +134,10 @@ func (b *bridgeActor) Receive(ctx actor.Context) {
 		}
 		if b.inst != nil {
 			b.inst.InjectFault()
+		}
+	case *idleStop:
+		if len(b.sessions) == 0 && !b.busy && b.draining == nil && time.Since(b.emptySince) >= b.cfg.Databases.IdleTimeout {
+			ctx.Send(ctx.Parent(), &bridgeIdle{name: b.cfg.routeName})
 		}
 	case *idleCheck:
 		b.checkIdle(ctx, m.connID)
@@ -253,7 +258,7 @@ func readRoles(w *worker) (map[string]bool, error) {
 
 // attach registers a session, or refuses it like PostgreSQL would.
 func (b *bridgeActor) attach(m *AttachRequest, sender *actor.PID) *AttachReply {
-	if m.Database != b.cfg.database() {
+	if m.Database != b.cfg.routeName {
 		return &AttachReply{Fatal: protocol.FatalError("3D000", fmt.Sprintf("database %q does not exist", m.Database))}
 	}
 	super, ok := b.roles[m.User]
@@ -357,6 +362,7 @@ func (b *bridgeActor) schedule(ctx actor.Context) {
 		}
 	}
 	if b.holder == 0 {
+		b.noteEmpty(ctx)
 		return
 	}
 	s := b.sessions[b.holder]
@@ -678,4 +684,19 @@ func (b *bridgeActor) armIdle(ctx actor.Context, connID uint64) {
 	b.idleTimer = time.AfterFunc(b.cfg.IdleInTransactionTimeout, func() {
 		system.Root.Send(self, &idleCheck{connID: connID})
 	})
+}
+
+// idleStop asks the Bridge to check whether it has stayed without sessions.
+type idleStop struct{}
+
+// noteEmpty arms the idle stop of a database that has no sessions left, in
+// multi-database mode.
+func (b *bridgeActor) noteEmpty(ctx actor.Context) {
+	timeout := b.cfg.Databases.IdleTimeout
+	if !b.cfg.Databases.Enabled || timeout <= 0 || len(b.sessions) > 0 || b.busy {
+		return
+	}
+	b.emptySince = time.Now()
+	self, system := ctx.Self(), ctx.ActorSystem()
+	time.AfterFunc(timeout, func() { system.Root.Send(self, &idleStop{}) })
 }

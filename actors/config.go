@@ -43,7 +43,11 @@ type Config struct {
 	// Logger receives structured logs. Zero value: none.
 	Logger zerolog.Logger
 
-	metrics *Metrics
+	// Databases enables serving several databases by name.
+	Databases DatabasesConfig
+
+	metrics   *Metrics
+	routeName string // the database name clients use for this Bridge
 }
 
 func (c *Config) withDefaults() Config {

@@ -25,7 +25,9 @@ type connHandler struct {
 	cfg       *Config
 	id        uint64
 	conn      net.Conn
-	bridge    *actor.PID
+	bridge    *actor.PID // nil until the router names it, in multi-database mode
+	router    *actor.PID
+	attach    *AttachRequest
 	overLimit bool
 	log       zerolog.Logger
 
@@ -58,8 +60,8 @@ type (
 	attachTimeout struct{}
 )
 
-func newConnHandler(cfg *Config, id uint64, conn net.Conn, bridge *actor.PID, overLimit bool) actor.Actor {
-	return &connHandler{cfg: cfg, id: id, conn: conn, bridge: bridge, overLimit: overLimit,
+func newConnHandler(cfg *Config, id uint64, conn net.Conn, bridge, router *actor.PID, overLimit bool) actor.Actor {
+	return &connHandler{cfg: cfg, id: id, conn: conn, bridge: bridge, router: router, overLimit: overLimit,
 		log:   cfg.Logger.With().Str("component", "conn").Uint64("conn_id", id).Str("remote_addr", conn.RemoteAddr().String()).Logger(),
 		namer: protocol.NewNamer(uint32(id)),
 		gone:  make(chan struct{}), acks: make(chan struct{}, ackWindow+1)}
@@ -72,6 +74,13 @@ func (h *connHandler) Receive(ctx actor.Context) {
 		h.startHandshake(ctx)
 	case *handshaken:
 		h.handshaken(ctx, m)
+	case *bridgeFound:
+		if m.Fatal != nil {
+			h.fatal(ctx, m.Fatal)
+			return
+		}
+		h.bridge = m.PID
+		ctx.Request(h.bridge, h.attach)
 	case *AttachReply:
 		h.attached2(ctx, m)
 	case *attachTimeout:
@@ -118,7 +127,11 @@ func (h *connHandler) handshaken(ctx actor.Context, m *handshaken) {
 	h.conn = m.hs.Conn
 	st := m.hs.Startup
 	if st.Kind == protocol.KindCancel {
-		ctx.Send(h.bridge, &CancelRequest{PID: st.CancelPID, Key: st.CancelKey})
+		target := h.bridge
+		if target == nil {
+			target = h.router
+		}
+		ctx.Send(target, &CancelRequest{PID: st.CancelPID, Key: st.CancelKey})
 		ctx.Stop(ctx.Self())
 		return
 	}
@@ -145,8 +158,13 @@ func (h *connHandler) handshaken(ctx actor.Context, m *handshaken) {
 		return
 	}
 	h.cancelKey = key
-	ctx.Request(h.bridge, &AttachRequest{ConnID: h.id, User: user, Database: db, Settings: settings,
-		CancelPID: uint32(h.id), CancelKey: key, Acks: h.acks, Gone: h.gone})
+	h.attach = &AttachRequest{ConnID: h.id, User: user, Database: db, Settings: settings,
+		CancelPID: uint32(h.id), CancelKey: key, Acks: h.acks, Gone: h.gone}
+	if h.bridge == nil {
+		ctx.Request(h.router, &lookupBridge{Database: db})
+	} else {
+		ctx.Request(h.bridge, h.attach)
+	}
 	self, system := ctx.Self(), ctx.ActorSystem()
 	h.timer = time.AfterFunc(h.cfg.StartupTimeout, func() { system.Root.Send(self, &attachTimeout{}) })
 }

@@ -64,6 +64,6 @@ func (b *bridgeActor) closedInstance(ctx actor.Context, m *instanceClosed) {
 	b.busy, b.ready, b.inst = false, false, nil
 	b.log.Info().Err(m.err).Msg("postgres shut down")
 	if b.draining != nil && b.draining.replyTo != nil {
-		ctx.Send(b.draining.replyTo, &ShutdownReply{Err: m.err})
+		ctx.Request(b.draining.replyTo, &ShutdownReply{Err: m.err}) // Request: the Supervisor learns which Bridge stopped
 	}
 }

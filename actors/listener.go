@@ -12,7 +12,8 @@ import (
 type listenerActor struct {
 	cfg       *Config
 	listeners []net.Listener
-	bridge    *actor.PID
+	bridge    *actor.PID // the single database's Bridge, or nil
+	router    *actor.PID // the Supervisor, which finds Bridges by database name, or nil
 	log       zerolog.Logger
 	nextID    uint64
 	live      map[string]bool // handler PIDs still running
@@ -24,8 +25,8 @@ type (
 	stopAccepting struct{}
 )
 
-func newListenerActor(cfg *Config, ls []net.Listener, bridge *actor.PID) actor.Actor {
-	return &listenerActor{cfg: cfg, listeners: ls, bridge: bridge, live: map[string]bool{},
+func newListenerActor(cfg *Config, ls []net.Listener, bridge, router *actor.PID) actor.Actor {
+	return &listenerActor{cfg: cfg, listeners: ls, bridge: bridge, router: router, live: map[string]bool{},
 		log: cfg.Logger.With().Str("component", "listener").Logger()}
 }
 
@@ -62,8 +63,8 @@ func (l *listenerActor) serve(ctx actor.Context, conn net.Conn) {
 	}
 	l.nextID++
 	id, over := l.nextID, len(l.live) >= l.cfg.MaxConnections
-	cfg, bridge := l.cfg, l.bridge
-	pid := ctx.Spawn(actor.PropsFromProducer(func() actor.Actor { return newConnHandler(cfg, id, conn, bridge, over) },
+	cfg, bridge, router := l.cfg, l.bridge, l.router
+	pid := ctx.Spawn(actor.PropsFromProducer(func() actor.Actor { return newConnHandler(cfg, id, conn, bridge, router, over) },
 		actor.WithSupervisor(actor.NewOneForOneStrategy(0, 0, func(any) actor.Directive { return actor.StopDirective }))))
 	l.live[pid.Id] = true
 	l.cfg.metrics.connections.Store(int64(len(l.live)))

@@ -140,4 +140,12 @@ type ShutdownRequest struct {
 // clock read (Trap), or the actor itself panics.
 type InjectFault struct {
 	Trap bool
+	// Database picks the Bridge in multi-database mode (send to the Supervisor).
+	Database string
+}
+
+// DatabaseStopped is published on the event stream when an idle database's instance was
+// shut down (multi-database mode).
+type DatabaseStopped struct {
+	Name string
 }

@@ -103,7 +103,7 @@ func openListeners(c *Config) ([]net.Listener, error) {
 func (h *Handle) onEvent(evt any) {
 	switch e := evt.(type) {
 	case *BridgeReady:
-		h.readyOnce.Do(func() { close(h.ready) })
+		h.markReady()
 		h.log.Info().Int("restart", e.Restart).Msg("database ready")
 	case *actor.SupervisorEvent:
 		h.log.Warn().Str("child", e.Child.String()).Str("directive", e.Directive.String()).
@@ -207,3 +207,5 @@ func (h *Handle) Query(ctx context.Context, sql string, args ...any) (*QueryRepl
 
 // Metrics returns the tree's live counters.
 func (h *Handle) Metrics() *Metrics { return h.metrics }
+
+func (h *Handle) markReady() { h.readyOnce.Do(func() { close(h.ready) }) }

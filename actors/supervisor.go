@@ -26,18 +26,38 @@ type supervisorActor struct {
 
 	bridge, listener *actor.PID
 	shuttingDown     bool
+
+	// multi-database mode
+	dbs          map[string]*database
+	byPID        map[string]*database
+	pendingStops int
+	stopErr      error
 }
 
 // Receive implements actor.Actor.
 func (s *supervisorActor) Receive(ctx actor.Context) {
 	switch m := ctx.Message().(type) {
 	case *actor.Started:
-		cfg, shared := s.cfg, s.shared
-		s.bridge = ctx.Spawn(actor.PropsFromProducer(func() actor.Actor { return newBridgeActor(cfg, shared) }))
-		ls, bridge := s.listeners, s.bridge
-		s.listener = ctx.Spawn(actor.PropsFromProducer(func() actor.Actor { return newListenerActor(cfg, ls, bridge) }))
-		s.h.setPIDs(ctx.Self(), s.bridge, s.listener)
+		s.started(ctx)
+	case *lookupBridge:
+		s.lookup(ctx, m)
+	case *bridgeIdle:
+		s.idle(ctx, m)
+	case *InjectFault:
+		if db := s.dbs[m.Database]; db != nil && db.pid != nil {
+			ctx.Send(db.pid, m)
+		}
+	case *CancelRequest:
+		for _, db := range s.dbs {
+			if db.pid != nil {
+				ctx.Send(db.pid, m)
+			}
+		}
 	case *actor.Terminated:
+		if s.dbs != nil {
+			s.databaseStopped(ctx, m.Who)
+			return
+		}
 		if m.Who.Equal(s.bridge) && !s.shuttingDown {
 			s.log.Error().Int("max_restarts", s.cfg.MaxRestarts).Dur("window", s.cfg.RestartWindow).
 				Msg("the database instance keeps failing; giving up")
@@ -50,11 +70,63 @@ func (s *supervisorActor) Receive(ctx actor.Context) {
 		}
 		s.shuttingDown = true
 		ctx.Send(s.listener, &stopAccepting{})
+		if s.dbs != nil {
+			s.shutdownDatabases(ctx, m)
+			if s.pendingStops == 0 {
+				ctx.Stop(s.listener)
+				s.h.finish(nil)
+			}
+			return
+		}
 		ctx.Request(s.bridge, m)
 	case *ShutdownReply:
+		s.shutdownReplied(ctx, m)
+	}
+}
+
+// started spawns the Listener and, in single-database mode, the Bridge; in multi-database
+// mode Bridges start on demand and the Supervisor routes clients to them.
+func (s *supervisorActor) started(ctx actor.Context) {
+	cfg := s.cfg
+	router := ctx.Self()
+	if cfg.Databases.Enabled {
+		s.dbs, s.byPID = map[string]*database{}, map[string]*database{}
+		for _, name := range cfg.Databases.Declared {
+			s.dbs[name] = &database{name: name, shared: &bridgeShared{}}
+		}
+		s.h.markReady() // databases boot on their first connection
+	} else {
+		shared := s.shared
+		cfg.routeName = cfg.database()
+		s.bridge = ctx.Spawn(actor.PropsFromProducer(func() actor.Actor { return newBridgeActor(cfg, shared) }))
+		router = nil
+	}
+	ls, bridge := s.listeners, s.bridge
+	s.listener = ctx.Spawn(actor.PropsFromProducer(func() actor.Actor { return newListenerActor(cfg, ls, bridge, router) }))
+	s.h.setPIDs(ctx.Self(), s.bridge, s.listener)
+}
+
+// shutdownReplied finishes a graceful stop, or an idle stop of one database.
+func (s *supervisorActor) shutdownReplied(ctx actor.Context, m *ShutdownReply) {
+	if s.dbs == nil {
 		ctx.Stop(s.listener)
 		ctx.Stop(s.bridge)
 		s.h.finish(m.Err)
+		return
+	}
+	if sender := ctx.Sender(); sender != nil {
+		ctx.Stop(sender)
+	}
+	if !s.shuttingDown {
+		return
+	}
+	if m.Err != nil && s.stopErr == nil {
+		s.stopErr = m.Err
+	}
+	s.pendingStops--
+	if s.pendingStops == 0 {
+		ctx.Stop(s.listener)
+		s.h.finish(s.stopErr)
 	}
 }
 

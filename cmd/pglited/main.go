@@ -42,6 +42,11 @@ Options:
                                 end sessions idle inside a transaction (default 60s; 0 disables)
   -B, --shared-buffers=SIZE     shared_buffers (default 16MB)
   -c NAME=VALUE                 set a server parameter (repeatable)
+      --databases=NAME,...      serve several databases, each its own instance, chosen by the
+                                database name clients connect to (default: one database, postgres)
+      --create-databases        create any other database on its first connection
+      --database-idle-timeout=DURATION
+                                stop an idle database's instance after this long (default: never)
       --metrics-addr=ADDR       serve Prometheus metrics at http://ADDR/metrics (default: off)
       --shutdown-timeout=DURATION
                                 how long running queries may finish at shutdown (default 10s)
@@ -107,6 +112,12 @@ func run(args []string, stderr io.Writer) int {
 	fs.DurationVar(&idleTimeout, "idle-in-transaction-timeout", 60*time.Second, "")
 	fs.DurationVar(&shutdownTimeout, "shutdown-timeout", 10*time.Second, "")
 	fs.Var(&extra, "c", "")
+	var databases string
+	var createDatabases bool
+	var dbIdle time.Duration
+	fs.StringVar(&databases, "databases", "", "")
+	fs.BoolVar(&createDatabases, "create-databases", false, "")
+	fs.DurationVar(&dbIdle, "database-idle-timeout", 0, "")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
@@ -123,6 +134,14 @@ func run(args []string, stderr io.Writer) int {
 			Settings: extra, Logger: log},
 		ListenAddr: listen, Port: port, PortSet: true, SocketDir: socketDir, MaxConnections: maxConns,
 		Password: password, IdleInTransactionTimeout: idleTimeout, ShutdownTimeout: shutdownTimeout, Logger: log,
+	}
+	if databases != "" || createDatabases {
+		cfg.Databases = actors.DatabasesConfig{Enabled: true, CreateOnConnect: createDatabases, IdleTimeout: dbIdle}
+		for _, name := range strings.Split(databases, ",") {
+			if name = strings.TrimSpace(name); name != "" {
+				cfg.Databases.Declared = append(cfg.Databases.Declared, name)
+			}
+		}
 	}
 	if idleTimeout == 0 {
 		cfg.IdleInTransactionTimeout = -1
