@@ -38,8 +38,10 @@ type bridgeActor struct {
 	holder   uint64   // the session holding the lease (0: none)
 	waiting  []uint64 // sessions with queued requests, FIFO
 	pending  []pendingAttach
-	more     map[uint64]chan []byte // running COPY FROM STDIN per session
-	wantMore map[uint64]bool
+	// internalQueue is the Bridge's own backend work, run before the next client batch.
+	internalQueue []internalJob
+	more          map[uint64]chan []byte // running COPY FROM STDIN per session
+	wantMore      map[uint64]bool
 
 	params   [][2]string // server ParameterStatus values, from boot
 	roles    map[string]bool
@@ -81,8 +83,11 @@ type (
 	}
 	jobDone     struct{ res execResult }
 	idleCheck   struct{ connID uint64 }
-	internalRan struct{ err error }
-	drainTick   struct{}
+	internalRan struct {
+		err   error
+		apply []func()
+	}
+	drainTick struct{}
 )
 
 type bootInfo struct {
@@ -157,6 +162,9 @@ func (b *bridgeActor) Receive(ctx actor.Context) {
 			b.broken(ctx, m.err)
 			return
 		}
+		for _, apply := range m.apply {
+			apply()
+		}
 		b.schedule(ctx)
 	}
 }
@@ -165,7 +173,7 @@ func (b *bridgeActor) Receive(ctx actor.Context) {
 // worker of a previous incarnation (after a restart) finishes and releases its instance
 // first: two processes must never share the file system at once.
 func (b *bridgeActor) start(ctx actor.Context) {
-	b.jobs = make(chan func(), 1)
+	b.jobs = make(chan func(), 4) // the busy flag keeps at most one job queued; sends never block
 	self, system := ctx.Self(), ctx.ActorSystem()
 	send := func(pid *actor.PID, msg any) { system.Root.Send(pid, msg) }
 	w := &worker{send: send, self: self, log: b.log, window: ackWindow, metrics: b.cfg.metrics}
@@ -348,6 +356,10 @@ func (b *bridgeActor) schedule(ctx actor.Context) {
 	if !b.ready || b.busy {
 		return
 	}
+	if len(b.internalQueue) > 0 {
+		b.runInternal(ctx)
+		return
+	}
 	if b.draining != nil {
 		b.drainStep(ctx)
 		return
@@ -490,41 +502,58 @@ func (b *bridgeActor) applyListen(ctx actor.Context, s *session, req *ExecReques
 	if len(again) == 0 {
 		return
 	}
-	b.internal(ctx, func(w *worker) error {
+	b.internal(func(w *worker) (func(), error) {
 		var sql string
 		for _, ch := range again {
 			sql += "LISTEN " + quoteIdent(ch) + ";"
 		}
 		_, err := w.query(sql)
-		return err
+		return nil, err
 	})
 }
 
 // refreshRoles reloads the login roles after CREATE/ALTER/DROP ROLE.
 func (b *bridgeActor) refreshRoles(ctx actor.Context) {
-	b.internal(ctx, func(w *worker) error {
+	b.internal(func(w *worker) (func(), error) {
 		roles, err := readRoles(w)
-		if err == nil {
-			b.roles = roles // read by the actor only after internalRan
+		if err != nil {
+			return nil, err
 		}
-		return nil
+		return func() { b.roles = roles }, nil
 	})
 }
 
-// internal runs worker code outside any client batch; the result comes back as internalRan.
-// Callers only use it while the lease is free or held by the session concerned.
-func (b *bridgeActor) internal(ctx actor.Context, fn func(w *worker) error) {
-	if b.busy {
-		// Run after the current job: the worker processes jobs in order.
-	}
+// internalJob is backend work of the Bridge itself, between client batches. It runs on the
+// worker and may return a function to apply its result on the actor's goroutine.
+type internalJob func(w *worker) (apply func(), err error)
+
+// internal queues backend work to run before the next client batch.
+func (b *bridgeActor) internal(job internalJob) {
+	b.internalQueue = append(b.internalQueue, job)
+}
+
+// runInternal runs the queued internal work as one worker job.
+func (b *bridgeActor) runInternal(ctx actor.Context) {
+	jobs := b.internalQueue
+	b.internalQueue = nil
 	b.busy = true
 	self, system, w := ctx.Self(), ctx.ActorSystem(), b.worker
 	b.jobs <- func() {
-		err := fn(w)
-		if err != nil && !errors.Is(err, bridge.ErrBroken) {
-			err = nil
+		ran := &internalRan{}
+		for _, job := range jobs {
+			apply, err := job(w)
+			if errors.Is(err, bridge.ErrBroken) {
+				ran.err = err
+				break
+			}
+			if err != nil {
+				w.log.Warn().Err(err).Msg("internal query failed")
+			}
+			if apply != nil {
+				ran.apply = append(ran.apply, apply)
+			}
 		}
-		system.Root.Send(self, &internalRan{err: err})
+		system.Root.Send(self, ran)
 	}
 }
 
