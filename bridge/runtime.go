@@ -48,6 +48,8 @@ func getEngine(ctx context.Context, a *Assets, cacheDir string) (*engine, error)
 		return nil, fmt.Errorf("bridge: %w", err)
 	}
 	e.compile = time.Since(start)
+	// The compiled modules are all that is needed from here on; drop 9 MB of bytes.
+	a.PgliteWasm, a.InitdbWasm = nil, nil
 	engines[a.Hash] = e
 	return e, nil
 }

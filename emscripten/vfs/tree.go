@@ -1,6 +1,7 @@
 package vfs
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -109,12 +110,13 @@ func (fs *FS) importFile(hp, vp string, mode uint32, buf []byte) error {
 	var off int64
 	for {
 		n, err := io.ReadFull(src, buf)
-		if n > 0 {
+		// All-zero chunks stay holes: a fresh cluster's 16 MiB WAL segment is mostly zeros.
+		if n > 0 && !bytes.Equal(buf[:n], zeroChunk[:n]) {
 			if _, errno := dst.WriteAt(buf[:n], off); errno != 0 {
 				return fmt.Errorf("vfs: import %s: %w", vp, errno)
 			}
-			off += int64(n)
 		}
+		off += int64(n)
 		if err == io.EOF || err == io.ErrUnexpectedEOF {
 			break
 		}
@@ -122,11 +124,17 @@ func (fs *FS) importFile(hp, vp string, mode uint32, buf []byte) error {
 			return err
 		}
 	}
+	if errno := dst.Truncate(off); errno != 0 {
+		return fmt.Errorf("vfs: import %s: %w", vp, errno)
+	}
 	if errno := dst.Chmod(mode); errno != 0 {
 		return fmt.Errorf("vfs: import %s: %w", vp, errno)
 	}
 	return nil
 }
+
+// zeroChunk is compared against to find all-zero chunks.
+var zeroChunk [copyBuf]byte
 
 // ExportTree copies the subtree at vpath into hostDir (created if missing),
 // e.g. to save a template cluster. Every file and directory is fsynced so
