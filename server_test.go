@@ -1,0 +1,116 @@
+package pglite_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"database/sql"
+	"github.com/jackc/pgx/v5"
+	_ "github.com/lib/pq"
+
+	"github.com/pglite-go/pglite"
+)
+
+func ctxT(t testing.TB) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+func start(t testing.TB, opts pglite.Options) *pglite.Server {
+	t.Helper()
+	srv, err := pglite.Start(ctxT(t), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := srv.Close(); err != nil {
+			t.Error(err)
+		}
+	})
+	return srv
+}
+
+// TestServer_reachableEveryWay uses the TCP DSN with pgx and lib/pq, the in-process Dial
+// and database/sql, all against one database.
+func TestServer_reachableEveryWay(t *testing.T) {
+	srv := start(t, pglite.Options{})
+	ctx := ctxT(t)
+	viaTCP, err := pgx.Connect(ctx, srv.DSN())
+	if err != nil {
+		t.Fatalf("%s: %v", srv.DSN(), err)
+	}
+	defer viaTCP.Close(ctx)
+	if _, err := viaTCP.Exec(ctx, "create table t (v int); insert into t values (1)"); err != nil {
+		t.Fatal(err)
+	}
+	inProc, err := srv.Connect(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer inProc.Close(ctx)
+	if _, err := inProc.Exec(ctx, "insert into t values (2)"); err != nil {
+		t.Fatal(err)
+	}
+	db := srv.OpenDB()
+	defer db.Close()
+	pq, err := sql.Open("postgres", srv.DSN())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pq.Close()
+	for name, d := range map[string]*sql.DB{"stdlib": db, "lib/pq": pq} {
+		var n int
+		if err := d.QueryRow("select count(*) from t").Scan(&n); err != nil || n != 2 {
+			t.Errorf("%s: count = %d, %v", name, n, err)
+		}
+	}
+}
+
+// TestServer_password requires the password from clients; the DSN and Connect carry it.
+func TestServer_password(t *testing.T) {
+	srv := start(t, pglite.Options{Password: "s3cret", NoTCP: true})
+	ctx := ctxT(t)
+	c, err := srv.Connect(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Close(ctx)
+	cfg := srv.ConnConfig()
+	cfg.Password = "wrong"
+	if c, err := pgx.ConnectConfig(ctx, cfg); err == nil {
+		c.Close(ctx)
+		t.Fatal("wrong password accepted")
+	}
+	if srv.Addr().Network() != "unix" {
+		t.Errorf("NoTCP serves on %v", srv.Addr())
+	}
+}
+
+// TestServer_template starts servers from a template; each begins with the setup's data.
+func TestServer_template(t *testing.T) {
+	ctx := ctxT(t)
+	tmpl, err := pglite.NewTemplate(ctx, pglite.Options{}, func(ctx context.Context, c *pgx.Conn) error {
+		_, err := c.Exec(ctx, "create table seed (v text); insert into seed values ('x')")
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		srv := start(t, pglite.Options{Template: tmpl, NoTCP: true})
+		c, err := srv.Connect(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var n int
+		if _, err := c.Exec(ctx, "insert into seed values ('y')"); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.QueryRow(ctx, "select count(*) from seed").Scan(&n); err != nil || n != 2 {
+			t.Fatalf("count = %d, %v; want the seed row plus this server's", n, err)
+		}
+		c.Close(ctx)
+	}
+}
