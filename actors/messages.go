@@ -149,3 +149,10 @@ type InjectFault struct {
 type DatabaseStopped struct {
 	Name string
 }
+
+// Timer messages may arrive after their actor stopped; that is expected, not a dead letter
+// worth logging.
+func (*drainTick) IgnoreDeadLetterLogging()     {}
+func (*idleStop) IgnoreDeadLetterLogging()      {}
+func (*idleCheck) IgnoreDeadLetterLogging()     {}
+func (*attachTimeout) IgnoreDeadLetterLogging() {}

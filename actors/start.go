@@ -94,10 +94,7 @@ func openListeners(c *Config) ([]net.Listener, error) {
 		}
 		ls = append(ls, l)
 	}
-	if len(ls) == 0 {
-		return nil, errors.New("actors: no listener configured")
-	}
-	return ls, nil
+	return ls, nil // none: clients only arrive in-process, through ServeConn
 }
 
 func (h *Handle) onEvent(evt any) {
@@ -180,7 +177,6 @@ func (h *Handle) Stop(ctx context.Context) error {
 	h.system.Root.Send(h.Supervisor(), &ShutdownRequest{Deadline: deadline})
 	select {
 	case <-h.done:
-		h.system.Root.Stop(h.Supervisor())
 		return h.err
 	case <-ctx.Done():
 		return ctx.Err()

@@ -32,6 +32,7 @@ type supervisorActor struct {
 	byPID        map[string]*database
 	pendingStops int
 	stopErr      error
+	finalErr     error // reported once the Supervisor and its children have stopped
 }
 
 // Receive implements actor.Actor.
@@ -39,6 +40,8 @@ func (s *supervisorActor) Receive(ctx actor.Context) {
 	switch m := ctx.Message().(type) {
 	case *actor.Started:
 		s.started(ctx)
+	case *actor.Stopped:
+		s.h.finish(s.finalErr)
 	case *lookupBridge:
 		s.lookup(ctx, m)
 	case *bridgeIdle:
@@ -61,8 +64,7 @@ func (s *supervisorActor) Receive(ctx actor.Context) {
 		if m.Who.Equal(s.bridge) && !s.shuttingDown {
 			s.log.Error().Int("max_restarts", s.cfg.MaxRestarts).Dur("window", s.cfg.RestartWindow).
 				Msg("the database instance keeps failing; giving up")
-			ctx.Stop(s.listener)
-			s.h.finish(ErrRestartLimit)
+			s.finishWith(ctx, ErrRestartLimit)
 		}
 	case *ShutdownRequest:
 		if s.shuttingDown {
@@ -73,8 +75,7 @@ func (s *supervisorActor) Receive(ctx actor.Context) {
 		if s.dbs != nil {
 			s.shutdownDatabases(ctx, m)
 			if s.pendingStops == 0 {
-				ctx.Stop(s.listener)
-				s.h.finish(nil)
+				s.finishWith(ctx, nil)
 			}
 			return
 		}
@@ -109,9 +110,7 @@ func (s *supervisorActor) started(ctx actor.Context) {
 // shutdownReplied finishes a graceful stop, or an idle stop of one database.
 func (s *supervisorActor) shutdownReplied(ctx actor.Context, m *ShutdownReply) {
 	if s.dbs == nil {
-		ctx.Stop(s.listener)
-		ctx.Stop(s.bridge)
-		s.h.finish(m.Err)
+		s.finishWith(ctx, m.Err)
 		return
 	}
 	if sender := ctx.Sender(); sender != nil {
@@ -125,9 +124,15 @@ func (s *supervisorActor) shutdownReplied(ctx actor.Context, m *ShutdownReply) {
 	}
 	s.pendingStops--
 	if s.pendingStops == 0 {
-		ctx.Stop(s.listener)
-		s.h.finish(s.stopErr)
+		s.finishWith(ctx, s.stopErr)
 	}
+}
+
+// finishWith stops the Supervisor, and with it every child; the Handle reports err once
+// they have all stopped.
+func (s *supervisorActor) finishWith(ctx actor.Context, err error) {
+	s.finalErr = err
+	ctx.Stop(ctx.Self())
 }
 
 // supervisionStrategy restarts a failing child at most MaxRestarts times within
