@@ -73,23 +73,6 @@ type drainState struct {
 	closing   bool
 }
 
-// messages from the worker goroutine and timers
-type (
-	instanceOpened struct {
-		inst  *bridge.Instance
-		err   error
-		info  bootInfo
-		timed bridge.Timings
-	}
-	jobDone     struct{ res execResult }
-	idleCheck   struct{ connID uint64 }
-	internalRan struct {
-		err   error
-		apply []func()
-	}
-	drainTick struct{}
-)
-
 type bootInfo struct {
 	params [][2]string
 	roles  map[string]bool
@@ -596,11 +579,6 @@ func (b *bridgeActor) runCleanup(ctx actor.Context, s *session) {
 	}
 }
 
-type cleanupDone struct {
-	connID uint64
-	err    error
-}
-
 func (b *bridgeActor) cleaned(ctx actor.Context, m *cleanupDone) {
 	b.busy = false
 	if m.err != nil {
@@ -625,12 +603,6 @@ func (b *bridgeActor) apiQuery(ctx actor.Context, m *QueryRequest) {
 
 // apiConnBase keeps embedding sessions apart from client connection IDs.
 const apiConnBase = 1 << 62
-
-type apiDone struct {
-	connID uint64
-	reply  *QueryReply
-	err    error
-}
 
 func (b *bridgeActor) runAPI(ctx actor.Context, s *session) {
 	b.busy = true
@@ -714,9 +686,6 @@ func (b *bridgeActor) armIdle(ctx actor.Context, connID uint64) {
 		system.Root.Send(self, &idleCheck{connID: connID})
 	})
 }
-
-// idleStop asks the Bridge to check whether it has stayed without sessions.
-type idleStop struct{}
 
 // noteEmpty arms the idle stop of a database that has no sessions left, in
 // multi-database mode.

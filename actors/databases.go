@@ -38,19 +38,6 @@ type database struct {
 	stopping bool
 }
 
-// Messages of the multi-database mode.
-type (
-	// lookupBridge asks the Supervisor for the Bridge serving a database.
-	lookupBridge struct{ Database string }
-	// bridgeFound answers lookupBridge with the Bridge, or a FATAL for the client.
-	bridgeFound struct {
-		PID   *actor.PID
-		Fatal []byte
-	}
-	// bridgeIdle tells the Supervisor a Bridge has had no sessions for IdleTimeout.
-	bridgeIdle struct{ name string }
-)
-
 // lookup finds or starts the Bridge of a database.
 func (s *supervisorActor) lookup(ctx actor.Context, m *lookupBridge) {
 	db := s.dbs[m.Database]

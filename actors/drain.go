@@ -8,13 +8,6 @@ import (
 	"github.com/pglite-go/pglite/protocol"
 )
 
-// ShutdownReply answers ShutdownRequest once PostgreSQL has shut down (Err: how not).
-type ShutdownReply struct {
-	Err error
-}
-
-type instanceClosed struct{ err error }
-
 // drain starts a graceful shutdown: no new sessions or leases; the running batch may finish
 // until the deadline, after which it is cancelled; then every session gets 57P01 and
 // PostgreSQL shuts down cleanly.

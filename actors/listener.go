@@ -20,11 +20,6 @@ type listenerActor struct {
 	stopped   bool
 }
 
-type (
-	accepted      struct{ conn net.Conn }
-	stopAccepting struct{}
-)
-
 func newListenerActor(cfg *Config, ls []net.Listener, bridge, router *actor.PID) actor.Actor {
 	return &listenerActor{cfg: cfg, listeners: ls, bridge: bridge, router: router, live: map[string]bool{},
 		log: cfg.Logger.With().Str("component", "listener").Logger()}

@@ -4,6 +4,8 @@ import (
 	"net"
 	"time"
 
+	"github.com/asynkron/protoactor-go/actor"
+
 	"github.com/pglite-go/pglite/bridge"
 )
 
@@ -130,6 +132,11 @@ type BridgeFailed struct {
 	Err error
 }
 
+// ShutdownReply answers ShutdownRequest once PostgreSQL has shut down (Err: how not).
+type ShutdownReply struct {
+	Err error
+}
+
 // ShutdownRequest asks the tree to stop gracefully: stop accepting, let running queries end
 // within Deadline, terminate sessions with 57P01 and close PostgreSQL cleanly.
 type ShutdownRequest struct {
@@ -156,3 +163,72 @@ func (*drainTick) IgnoreDeadLetterLogging()     {}
 func (*idleStop) IgnoreDeadLetterLogging()      {}
 func (*idleCheck) IgnoreDeadLetterLogging()     {}
 func (*attachTimeout) IgnoreDeadLetterLogging() {}
+
+// --- Internal: Bridge and its worker goroutine ------------------------------------------------
+
+// instanceOpened reports the worker's boot of the instance.
+type instanceOpened struct {
+	inst  *bridge.Instance
+	err   error
+	info  bootInfo
+	timed bridge.Timings
+}
+
+// jobDone reports a finished client batch.
+type jobDone struct{ res execResult }
+
+// inputWanted is the worker asking for a client's next request during COPY FROM STDIN.
+type inputWanted struct{ connID uint64 }
+
+// internalRan reports the Bridge's own backend work; apply runs on the actor.
+type internalRan struct {
+	err   error
+	apply []func()
+}
+
+// cleanupDone reports the release of a departed session's backend state.
+type cleanupDone struct {
+	connID uint64
+	err    error
+}
+
+// apiDone reports an embedding QueryRequest.
+type apiDone struct {
+	connID uint64
+	reply  *QueryReply
+	err    error
+}
+
+// instanceClosed reports the clean shutdown of PostgreSQL at the end of a drain.
+type instanceClosed struct{ err error }
+
+// --- Internal: timers --------------------------------------------------------------------------
+
+// idleCheck checks a session left idle inside a transaction.
+type idleCheck struct{ connID uint64 }
+
+// idleStop asks the Bridge to check whether it has stayed without sessions.
+type idleStop struct{}
+
+// drainTick re-checks a graceful shutdown in progress.
+type drainTick struct{}
+
+// --- Internal: Listener and multi-database routing ---------------------------------------------
+
+// accepted carries a connection from an accept goroutine.
+type accepted struct{ conn net.Conn }
+
+// stopAccepting closes the listeners, the first step of a graceful shutdown.
+type stopAccepting struct{}
+
+// lookupBridge asks the Supervisor for the Bridge serving a database.
+type lookupBridge struct{ Database string }
+
+// bridgeFound answers lookupBridge with the Bridge, or a FATAL for the client.
+type bridgeFound struct {
+	PID   *actor.PID
+	Fatal []byte
+}
+
+// bridgeIdle tells the Supervisor a Bridge has had no sessions for IdleTimeout.
+type bridgeIdle struct{ name string }

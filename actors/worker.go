@@ -244,9 +244,6 @@ func (st *streamState) finish(res *execResult) {
 	}
 }
 
-// inputWanted is the worker asking the Bridge actor for a client's next request.
-type inputWanted struct{ connID uint64 }
-
 // discard runs internal messages and drops their output.
 func (w *worker) discard(data []byte) error {
 	err := w.inst.Exec(context.Background(), data, func([]byte) error { return nil })
