@@ -140,21 +140,5 @@ func unresolvedImport(p *Process, s []uint64) {
 // unwinding through the host function to the guest frames that catch it, as a JS exception
 // would in Emscripten.
 func (p *Process) CallNested(name string, args ...uint64) uint64 {
-	pool := p.exports[name]
-	if pool == nil {
-		pool = &fnPool{name: name, mod: p.guest}
-		p.exports[name] = pool
-	}
-	f, err := pool.get()
-	if err != nil {
-		panic(err)
-	}
-	stack := make([]uint64, max(len(args), len(f.Definition().ResultTypes()), 1))
-	copy(stack, args)
-	err = f.CallWithStack(p.ctx, stack)
-	pool.put(f)
-	if err != nil {
-		panic(err)
-	}
-	return stack[0]
+	return p.mustCall(name, args...)
 }

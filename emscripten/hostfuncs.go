@@ -77,20 +77,7 @@ func callSighandler(p *Process, s []uint64) {
 
 // mustCall calls an export from inside a host function; failures keep unwinding.
 func (p *Process) mustCall(name string, args ...uint64) uint64 {
-	pool := p.exports[name]
-	if pool == nil {
-		pool = &fnPool{name: name, mod: p.guest}
-		p.exports[name] = pool
-	}
-	f, err := pool.get()
-	if err != nil {
-		panic(err)
-	}
-	stack := pool.getStack(args)
-	err = f.CallWithStack(p.ctx, stack)
-	r := stack[0]
-	pool.putStack(stack)
-	pool.put(f)
+	r, err := p.exportPool(name).call(p.ctx, args...)
 	if err != nil {
 		panic(err)
 	}
@@ -104,17 +91,9 @@ func (p *Process) mustCallTable(sig string, idx uint32, args ...uint64) uint64 {
 		pool = &fnPool{name: "dyncall_" + sig, mod: p.helperFor(sig)}
 		p.invokes[sig] = pool
 	}
-	f, err := pool.get()
+	r, err := pool.call(p.ctx, append([]uint64{uint64(idx)}, args...)...)
 	if err != nil {
 		panic(err)
 	}
-	stack := make([]uint64, max(len(args)+1, 1))
-	stack[0] = uint64(idx)
-	copy(stack[1:], args)
-	err = f.CallWithStack(p.ctx, stack)
-	pool.put(f)
-	if err != nil {
-		panic(err)
-	}
-	return stack[0]
+	return r
 }

@@ -1,6 +1,7 @@
 package emscripten
 
 import (
+	"context"
 	"errors"
 	"fmt"
 
@@ -58,6 +59,31 @@ func (fp *fnPool) getStack(args []uint64) []uint64 {
 }
 
 func (fp *fnPool) putStack(s []uint64) { fp.stacks = append(fp.stacks, s) }
+
+// call runs the function with args on a pooled object and stack, returning the first
+// result. Errors (exit, longjmp, trap) come back unclassified.
+func (fp *fnPool) call(ctx context.Context, args ...uint64) (uint64, error) {
+	f, err := fp.get()
+	if err != nil {
+		return 0, err
+	}
+	stack := fp.getStack(args)
+	err = f.CallWithStack(ctx, stack)
+	r := stack[0]
+	fp.putStack(stack)
+	fp.put(f)
+	return r, err
+}
+
+// exportPool returns the pool of one guest export.
+func (p *Process) exportPool(name string) *fnPool {
+	pool := p.exports[name]
+	if pool == nil {
+		pool = &fnPool{name: name, mod: p.guest}
+		p.exports[name] = pool
+	}
+	return pool
+}
 
 // invokeFn implements invoke_<sig>(index, args...): call the table entry through the helper's
 // dyncall_<sig>, and if a longjmp unwinds through it, restore the stack pointer, flag the

@@ -176,20 +176,7 @@ func (p *Process) Call(name string, args ...uint64) (uint64, error) {
 	if p.broken != nil {
 		return 0, p.broken
 	}
-	pool := p.exports[name]
-	if pool == nil {
-		pool = &fnPool{name: name, mod: p.guest}
-		p.exports[name] = pool
-	}
-	f, err := pool.get()
-	if err != nil {
-		return 0, err
-	}
-	stack := pool.getStack(args)
-	err = f.CallWithStack(p.ctx, stack)
-	r := stack[0]
-	pool.putStack(stack)
-	pool.put(f)
+	r, err := p.exportPool(name).call(p.ctx, args...)
 	if err != nil {
 		return 0, p.classify(err)
 	}
