@@ -29,9 +29,9 @@ type SetupFunc func(ctx context.Context, conn *pgx.Conn) error
 // setup is not nil, and freezes the result. Only Extensions, Settings, Logger and Template
 // of opts are used.
 //
-// Limit: setup must not load an extension library (CREATE EXTENSION of a non-core
-// extension, or creating or running a PL/pgSQL function), because a loaded library cannot
-// be cloned yet; NewTemplate then fails with an error saying so. Plain DDL and DML work.
+// setup may load extension libraries (CREATE EXTENSION, PL/pgSQL functions and
+// triggers): servers started from the template link the same libraries at the same
+// addresses, so they are ready to use there without loading them again.
 func NewTemplate(ctx context.Context, opts Options, setup SetupFunc) (*Template, error) {
 	if opts.DataDir != "" {
 		return nil, errors.New("pglite: a template is always in memory; DataDir must be empty")

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
@@ -49,6 +50,7 @@ type bridgeActor struct {
 
 	idleTimer  *time.Timer
 	emptySince time.Time // when the last session left (multi-database idle stop)
+	idleArmed  bool
 	draining   *drainState
 	nextConnID uint64
 }
@@ -59,6 +61,7 @@ type bridgeShared struct {
 	fs         *vfs.FS
 	restarts   int
 	workerDone chan struct{} // closed when the latest worker has released its instance
+	failing    atomic.Bool   // the instance broke; attaches wait for the next incarnation
 }
 
 type pendingAttach struct {
@@ -99,6 +102,11 @@ func (b *bridgeActor) Receive(ctx actor.Context) {
 	case *instanceOpened:
 		b.opened(ctx, m)
 	case *AttachRequest:
+		if b.shared.failing.Load() && b.ready {
+			// Answer it in the next incarnation: this one is about to restart.
+			ctx.RequestWithCustomSender(ctx.Self(), m, ctx.Sender())
+			return
+		}
 		if !b.ready {
 			b.pending = append(b.pending, pendingAttach{req: m, sender: ctx.Sender()})
 			return
@@ -124,9 +132,8 @@ func (b *bridgeActor) Receive(ctx actor.Context) {
 			b.inst.InjectFault()
 		}
 	case *idleStop:
-		if len(b.sessions) == 0 && !b.busy && b.draining == nil && time.Since(b.emptySince) >= b.cfg.Databases.IdleTimeout {
-			ctx.Send(ctx.Parent(), &bridgeIdle{name: b.cfg.routeName})
-		}
+		b.idleArmed = false
+		b.noteEmpty(ctx)
 	case *idleCheck:
 		b.checkIdle(ctx, m.connID)
 	case *ShutdownRequest:
@@ -159,7 +166,7 @@ func (b *bridgeActor) start(ctx actor.Context) {
 	b.jobs = make(chan func(), 4) // the busy flag keeps at most one job queued; sends never block
 	self, system := ctx.Self(), ctx.ActorSystem()
 	send := func(pid *actor.PID, msg any) { system.Root.Send(pid, msg) }
-	w := &worker{send: send, self: self, log: b.log, window: ackWindow, metrics: b.cfg.metrics}
+	w := &worker{send: send, self: self, log: b.log, window: ackWindow, metrics: b.cfg.metrics, failing: &b.shared.failing}
 	b.worker = w
 	prev, done := b.shared.workerDone, make(chan struct{})
 	b.shared.workerDone = done
@@ -192,6 +199,7 @@ func (b *bridgeActor) opened(ctx actor.Context, m *instanceOpened) {
 		panic(fmt.Errorf("actors: open: %w", m.err))
 	}
 	b.inst = m.inst
+	b.shared.failing.Store(false)
 	if b.cfg.Bridge.DataDir == "" {
 		b.shared.fs = m.inst.ReusableFS()
 	}
@@ -661,6 +669,10 @@ func (b *bridgeActor) broken(ctx actor.Context, err error) {
 		ctx.Send(s.pid, &SessionTerminated{Message: msg})
 	}
 	b.sessions = map[uint64]*session{}
+	b.shared.failing.Store(true)
+	for _, p := range b.pending {
+		ctx.RequestWithCustomSender(ctx.Self(), p.req, p.sender)
+	}
 	b.shared.restarts++
 	b.cfg.metrics.restarts.Add(1)
 	panic(fmt.Errorf("actors: instance failed: %w", err))
@@ -687,14 +699,27 @@ func (b *bridgeActor) armIdle(ctx actor.Context, connID uint64) {
 	})
 }
 
-// noteEmpty arms the idle stop of a database that has no sessions left, in
-// multi-database mode.
+// noteEmpty stops a database that has had no sessions for IdleTimeout, in multi-database
+// mode: it records when the Bridge became empty, and a single timer re-checks.
 func (b *bridgeActor) noteEmpty(ctx actor.Context) {
 	timeout := b.cfg.Databases.IdleTimeout
-	if !b.cfg.Databases.Enabled || timeout <= 0 || len(b.sessions) > 0 || b.busy {
+	if !b.cfg.Databases.Enabled || timeout <= 0 || b.draining != nil {
 		return
 	}
-	b.emptySince = time.Now()
-	self, system := ctx.Self(), ctx.ActorSystem()
-	time.AfterFunc(timeout, func() { system.Root.Send(self, &idleStop{}) })
+	if len(b.sessions) > 0 || b.busy {
+		b.emptySince = time.Time{}
+		return
+	}
+	if b.emptySince.IsZero() {
+		b.emptySince = time.Now()
+	}
+	if wait := timeout - time.Since(b.emptySince); wait > 0 {
+		if !b.idleArmed {
+			b.idleArmed = true
+			self, system := ctx.Self(), ctx.ActorSystem()
+			time.AfterFunc(wait, func() { system.Root.Send(self, &idleStop{}) })
+		}
+		return
+	}
+	ctx.Send(ctx.Parent(), &bridgeIdle{name: b.cfg.routeName})
 }

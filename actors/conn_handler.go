@@ -136,7 +136,7 @@ func (h *connHandler) handshaken(ctx actor.Context, m *handshaken) {
 		return
 	}
 	h.out = make(chan outItem, 4096)
-	go h.writeLoop(ctx.ActorSystem(), ctx.Self())
+	go h.writeLoop(h.out, ctx.ActorSystem(), ctx.Self())
 	if h.overLimit {
 		h.fatal(ctx, protocol.TooManyConnections())
 		return
@@ -280,12 +280,13 @@ func (h *connHandler) readLoop(system *actor.ActorSystem, self *actor.PID) {
 
 // writeLoop writes to the client in order, acknowledging each ExecChunk so that the
 // backend streams no faster than the client reads.
-func (h *connHandler) writeLoop(system *actor.ActorSystem, self *actor.PID) {
-	for item := range h.out {
+// It gets the channel as a parameter: the actor clears its field at shutdown.
+func (h *connHandler) writeLoop(out <-chan outItem, system *actor.ActorSystem, self *actor.PID) {
+	for item := range out {
 		if len(item.data) > 0 {
 			if _, err := h.conn.Write(item.data); err != nil {
 				system.Root.Send(self, &clientGone{err: err})
-				h.drainOut()
+				drain(out)
 				return
 			}
 		}
@@ -298,14 +299,14 @@ func (h *connHandler) writeLoop(system *actor.ActorSystem, self *actor.PID) {
 		if item.final {
 			h.conn.Close()
 			system.Root.Send(self, &clientGone{})
-			h.drainOut()
+			drain(out)
 			return
 		}
 	}
 }
 
-func (h *connHandler) drainOut() {
-	for range h.out {
+func drain(out <-chan outItem) {
+	for range out {
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"maps"
 	"strings"
+	"sync/atomic"
 
 	"github.com/asynkron/protoactor-go/actor"
 	"github.com/jackc/pgx/v5/pgproto3"
@@ -26,6 +27,7 @@ type worker struct {
 	log     zerolog.Logger
 	cur     backendSession // whose settings the backend holds now; owned by the goroutine
 	metrics *Metrics
+	failing *atomic.Bool // set when the instance broke, before the Bridge actor knows
 	window  int
 }
 
@@ -226,6 +228,11 @@ func (st *streamState) more() ([]byte, error) {
 // finish sends the last chunk and fills in the result. Outstanding acks are drained later:
 // the session's ack channel has room for the whole window.
 func (st *streamState) finish(res *execResult) {
+	if res.err != nil && st.w.failing != nil {
+		// The client learns of the failure from the chunk below, maybe before the Bridge
+		// actor does: new sessions must not attach to the dying incarnation meanwhile.
+		st.w.failing.Store(true)
+	}
 	res.atSync = st.lastType == 'Z'
 	res.txStatus = st.txStatus
 	res.notifications = st.notes

@@ -26,9 +26,10 @@ type Template struct {
 }
 
 // Snapshot freezes the instance's current state into a Template. The instance must be idle
-// (no Exec running), in memory (no DataDir), and must not have loaded any extension
-// library yet; it stays usable and independent of the Template afterwards. The backend
-// session is captured as it is, so callers normally reset it first (DISCARD ALL).
+// (no Exec running) and in memory (no DataDir); it stays usable and independent of the
+// Template afterwards. Extension libraries it has loaded (plpgsql, CREATE EXTENSION) are
+// linked again in every clone at the same addresses. The backend session is captured as
+// it is, so callers normally reset it first (DISCARD ALL).
 func (inst *Instance) Snapshot() (*Template, error) {
 	switch {
 	case inst.closed:

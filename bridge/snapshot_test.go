@@ -113,13 +113,121 @@ func TestSnapshot_parallelClones(t *testing.T) {
 	}
 }
 
-// TestSnapshot_refusesLoadedLibrary documents the limit: once a side module is loaded the
-// instance cannot be snapshotted.
-func TestSnapshot_refusesLoadedLibrary(t *testing.T) {
-	src := openTest(t, Config{})
-	query(t, src, "create function f() returns int language plpgsql as 'begin return 1; end'")
-	if _, err := src.Snapshot(); err == nil {
-		t.Skip("plpgsql is linked into the main module in this build; nothing to refuse")
+// sideModuleSetup loads plpgsql (a function with an EXCEPTION block and a trigger),
+// hstore and vector into the template, so clones must re-link all three.
+var sideModuleSetup = []string{
+	"create extension hstore",
+	"create extension vector",
+	`create function safe_div(a int, b int) returns int language plpgsql as $$
+	begin
+		return a / b;
+	exception when division_by_zero then
+		return -1;
+	end $$`,
+	`create table items (id int primary key, name text, attrs hstore default ''::hstore)`,
+	`create function items_upper() returns trigger language plpgsql as $$
+	begin
+		new.name := upper(new.name);
+		new.attrs := new.attrs || hstore('seen', 'yes');
+		return new;
+	end $$`,
+	`create trigger items_upper before insert on items for each row execute function items_upper()`,
+	"create table emb (id int, v vector(3))",
+	"insert into emb values (1, '[1,2,3]')",
+	"insert into items (id, name) values (0, 'template')",
+	"select safe_div(1, 0)",
+}
+
+// checkSideModuleClone exercises every library the template loaded, then loads another
+// extension and runs a DO block in the clone. It returns the first failure.
+func checkSideModuleClone(inst *Instance, i int) error {
+	w := &queryRunner{inst: inst}
+	expect := func(sql, want string) {
+		rows := w.run(sql)
+		if w.err == nil && (len(rows) != 1 || rows[0] != want) {
+			w.err = fmt.Errorf("clone %d: %s = %v, want %s", i, sql, rows, want)
+		}
+	}
+	expect("select safe_div(10, 0)", "-1")
+	expect("select safe_div(10, 5)", "2")
+	w.run(fmt.Sprintf("insert into items (id, name, attrs) values (%d, 'clone%d', 'k=>v')", i+1, i))
+	expect(fmt.Sprintf("select name || ',' || (attrs -> 'k') || ',' || (attrs -> 'seen') from items where id = %d", i+1),
+		fmt.Sprintf("CLONE%d,v,yes", i))
+	expect("select name from items where id = 0", "TEMPLATE")
+	expect("select (akeys('a=>1,b=>2'::hstore))[2]", "b")
+	expect("select v <-> '[1,2,4]' from emb", "1")
+	expect("select count(*) from items", "2")
+	w.run("create extension pg_trgm")
+	expect("select similarity('hello', 'hallo') > 0.3", "t")
+	w.run(`do $$ declare n int; begin
+		n := safe_div(1, 0);
+		if n <> -1 then raise exception 'got %', n; end if;
+		begin
+			perform 1 / 0;
+		exception when division_by_zero then
+			n := -2;
+		end;
+		create table did_do (v int);
+		insert into did_do values (n);
+	end $$`)
+	expect("select v from did_do", "-2")
+	return w.err
+}
+
+// TestSnapshot_sideModules snapshots an instance that has loaded plpgsql, hstore and vector
+// and checks that parallel clones can use all of them, load another extension and run
+// PL/pgSQL (including longjmp out of an EXCEPTION block) on their own.
+func TestSnapshot_sideModules(t *testing.T) {
+	tmpl := snapshotOf(t, sideModuleSetup...)
+	if libs := tmpl.snap.Libraries(); len(libs) < 3 {
+		t.Fatalf("template libraries = %v, want plpgsql, hstore and vector", libs)
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, 4)
+	for i := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			inst, err := OpenTemplate(context.Background(), tmpl, zerolog.Nop())
+			if err != nil {
+				errs <- err
+				return
+			}
+			defer inst.Close()
+			if err := checkSideModuleClone(inst, i); err != nil {
+				errs <- err
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+}
+
+// TestSnapshot_sideModulesChained snapshots a clone that loaded one more library, as
+// pgtest does when a setup template is built from the pristine one.
+func TestSnapshot_sideModulesChained(t *testing.T) {
+	first := cloneTest(t, snapshotOf(t, sideModuleSetup...))
+	query(t, first, "create extension pg_trgm")
+	query(t, first, "create table words (w text)")
+	query(t, first, "insert into words values ('postgres'), ('postgis'), ('sqlite')")
+	query(t, first, "DISCARD ALL")
+	second, err := first.Snapshot()
+	if err != nil {
+		t.Fatalf("snapshot of a clone: %v", err)
+	}
+	c := cloneTest(t, second)
+	if got := query(t, c, "select w from words order by similarity(w, 'postgre') desc limit 1"); got[0][0] != "postgres" {
+		t.Errorf("similarity ranking = %v", got)
+	}
+	if got := query(t, c, "select safe_div(3, 0)"); got[0][0] != "-1" {
+		t.Errorf("safe_div = %v", got)
+	}
+	query(t, c, "create extension citext")
+	if got := query(t, c, "select 'ABC'::citext = 'abc'::citext"); got[0][0] != "t" {
+		t.Errorf("citext = %v", got)
 	}
 }
 
@@ -135,6 +243,17 @@ func BenchmarkNewDatabase(b *testing.B) {
 				b.Fatal(err)
 			}
 			(&queryRunner{inst: inst}).run("select 1")
+			inst.Close()
+		}
+	})
+	libs := snapshotOf(b, sideModuleSetup...)
+	b.Run("clone_side_modules", func(b *testing.B) {
+		for b.Loop() {
+			inst, err := OpenTemplate(context.Background(), libs, zerolog.Nop())
+			if err != nil {
+				b.Fatal(err)
+			}
+			(&queryRunner{inst: inst}).run("select safe_div(1, 0)")
 			inst.Close()
 		}
 	})

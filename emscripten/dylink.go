@@ -4,7 +4,9 @@ import (
 	"context"
 	"crypto/sha256"
 	"fmt"
+	"runtime"
 	"strings"
+	"sync"
 
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
@@ -35,15 +37,59 @@ const (
 	rtldGlobal   = 0x100
 )
 
-// library is one loaded SIDE_MODULE.
-type library struct {
+// libImage is what it takes to link a side module again at the same place in another
+// process: its parsed and compiled forms, bases, and the generated shims it imports from
+// (whose GOT values are fixed numbers). It never changes once linked, so the process that
+// loaded the library, its snapshots and their clones share it.
+type libImage struct {
 	name       string
-	handle     uint32
 	info       *wasmbin.Module
-	inst       api.Module
+	compiled   wazero.CompiledModule // owned by Runtime.sides
 	memoryBase uint32
 	tableBase  uint32
 	global     bool
+	// invokeSigs are the invoke_* signatures it imports (their host module and dyncalls).
+	invokeSigs []string
+	shimMods   []shimImage
+}
+
+// shimImage is one generated import module of a side module ("env", "GOT.mem", "GOT.func").
+type shimImage struct {
+	module string
+	mod    *lazyModule
+}
+
+// lazyModule is generated wasm (a shim or slot installer) kept for restores, compiled on
+// first use and then shared: every clone of a snapshot links the very same modules, so
+// compiling them once rather than once per clone keeps a clone's relink cheap.
+type lazyModule struct {
+	wasm []byte
+	once sync.Once
+	c    wazero.CompiledModule
+	err  error
+}
+
+func newLazyModule(wasm []byte) *lazyModule { return &lazyModule{wasm: wasm} }
+
+// compiled compiles the module once; the result is closed when the last snapshot or
+// process referring to it is gone (instances made from it keep working after that). It
+// compiles without the caller's context, whose cancellation must not fail every later
+// restore.
+func (m *lazyModule) compiled(rt *Runtime) (wazero.CompiledModule, error) {
+	m.once.Do(func() {
+		m.c, m.err = rt.compileBytes(context.Background(), m.wasm)
+		if m.err == nil {
+			runtime.AddCleanup(m, func(c wazero.CompiledModule) { _ = c.Close(context.Background()) }, m.c)
+		}
+	})
+	return m.c, m.err
+}
+
+// library is one loaded SIDE_MODULE.
+type library struct {
+	*libImage
+	handle uint32
+	inst   api.Module
 	// allSlots is set once every exported function has a table slot (see slotsForAll).
 	allSlots bool
 	// shims are the instances made for this module's imports. Anonymous instances stay in
@@ -76,6 +122,42 @@ type linker struct {
 	errBuf    uint32
 	pending   map[string]api.Module // library instances the plan being linked imports from
 	helpers   []api.Module          // dyncall helpers made for side modules' invoke_* signatures
+	// runs are the slot installations made outside element segments, in order, so a
+	// restored process can put the same functions in the same slots.
+	runs []slotRun
+	// tableStart is the table size before the linker first grew it; grown counts the
+	// slots it has added since. A snapshot checks that nothing else grew the table.
+	tableStart uint32
+	grown      uint32
+	growing    bool
+}
+
+// slotRun is one installation of consecutive table slots: functions exported by lib (nil:
+// the main module) placed at base onwards by a SlotInstaller.
+type slotRun struct {
+	lib  *library
+	base uint32
+	mod  *lazyModule
+}
+
+// grow adds n null slots to the table for the linker and returns the first.
+func (l *linker) grow(n uint32) (uint32, error) {
+	if !l.growing {
+		size, err := l.p.callHelper("grow", 0)
+		if err != nil {
+			return 0, err
+		}
+		l.tableStart, l.growing = uint32(size), true
+	}
+	base, err := l.p.callHelper("grow", uint64(n))
+	switch {
+	case err != nil:
+		return 0, fmt.Errorf("function table cannot grow by %d: %w", n, err)
+	case int32(base) < 0:
+		return 0, fmt.Errorf("function table cannot grow by %d", n)
+	}
+	l.grown += n
+	return uint32(base), nil
 }
 
 func newLinker(p *Process) *linker {
@@ -192,7 +274,7 @@ func (l *linker) link(name string, wasm []byte, global bool) (*library, error) {
 			return nil, fmt.Errorf("needs %s, which is not loaded", need)
 		}
 	}
-	lib := &library{name: name, info: info, global: global}
+	lib := &library{libImage: &libImage{name: name, info: info, global: global}}
 	dl := info.Dylink
 	if dl.MemSize > 0 {
 		align := uint32(1) << dl.MemAlign
@@ -203,11 +285,11 @@ func (l *linker) link(name string, wasm []byte, global bool) (*library, error) {
 		lib.memoryBase = (raw + align - 1) &^ (align - 1)
 	}
 	if dl.TableSize > 0 {
-		base, err := p.callHelper("grow", uint64(dl.TableSize))
-		if err != nil || int32(base) < 0 {
-			return nil, fmt.Errorf("function table cannot grow by %d", dl.TableSize)
+		base, err := l.grow(dl.TableSize)
+		if err != nil {
+			return nil, err
 		}
-		lib.tableBase = uint32(base)
+		lib.tableBase = base
 	}
 
 	plan, err := l.plan(lib)
@@ -219,6 +301,7 @@ func (l *linker) link(name string, wasm []byte, global bool) (*library, error) {
 	if err != nil {
 		return nil, err
 	}
+	lib.compiled = compiled
 	linked := false
 	defer func() {
 		if !linked {
@@ -227,7 +310,9 @@ func (l *linker) link(name string, wasm []byte, global bool) (*library, error) {
 	}()
 	shims := map[string]api.Module{}
 	for mod, spec := range plan.shims {
-		c, err := p.rt.compileBytes(ctx, wasmbin.EnvShim(spec))
+		shimWasm := wasmbin.EnvShim(spec)
+		lib.shimMods = append(lib.shimMods, shimImage{module: mod, mod: newLazyModule(shimWasm)})
+		c, err := p.rt.compileBytes(ctx, shimWasm)
 		if err != nil {
 			return nil, fmt.Errorf("%s shim: %w", mod, err)
 		}
@@ -248,7 +333,7 @@ func (l *linker) link(name string, wasm []byte, global bool) (*library, error) {
 	}
 	// Table slots for this module's own functions that its GOT names.
 	if len(plan.ownFuncs) > 0 {
-		if err := l.installSlots(lib.inst, plan.ownFuncs, plan.ownSlots); err != nil {
+		if err := l.installSlots(lib, plan.ownFuncs, plan.ownSlots); err != nil {
 			return nil, err
 		}
 	}
@@ -317,11 +402,11 @@ func (l *linker) plan(lib *library) (*linkPlan, error) {
 			switch {
 			case ok:
 			case own:
-				base, err := p.callHelper("grow", 1)
-				if err != nil || int32(base) < 0 {
-					return nil, fmt.Errorf("function table cannot grow")
+				base, err := l.grow(1)
+				if err != nil {
+					return nil, err
 				}
-				slot = uint32(base)
+				slot = base
 				idx, _ := lib.info.ExportedFunc(im.Name)
 				plan.ownFuncs = append(plan.ownFuncs, wasmbin.HostFunc{Module: "lib", Name: im.Name, Type: lib.info.FuncType(idx)})
 				plan.ownSlots = append(plan.ownSlots, slot)
@@ -340,21 +425,22 @@ func (l *linker) plan(lib *library) (*linkPlan, error) {
 		}
 	}
 	if len(mainSlots) > 0 {
-		base, err := p.callHelper("grow", uint64(len(mainSlots)))
-		if err != nil || int32(base) < 0 {
-			return nil, fmt.Errorf("function table cannot grow")
+		base, err := l.grow(uint32(len(mainSlots)))
+		if err != nil {
+			return nil, err
 		}
 		slots := make([]uint32, len(mainSlots))
 		for i := range mainSlots {
-			slots[i] = uint32(base) + uint32(i)
+			slots[i] = base + uint32(i)
 			l.funcSlots[mainSlotNames[i]] = slots[i]
 			gotFunc.Globals = append(gotFunc.Globals, wasmbin.ConstGlobal{Name: mainSlotNames[i], Value: int32(slots[i]), Mutable: true})
 		}
-		if err := l.installSlots(p.guest, mainSlots, slots); err != nil {
+		if err := l.installSlots(nil, mainSlots, slots); err != nil {
 			return nil, err
 		}
 	}
 	if len(invokeSigs) > 0 {
+		lib.invokeSigs = invokeSigs
 		if _, err := p.rt.invokeHost(p.ctx, invokeSigs); err != nil {
 			return nil, err
 		}
@@ -455,9 +541,14 @@ func (l *linker) funcSlot(lib *library, name string) (slot uint32, own, ok bool)
 	return 0, false, false
 }
 
-// installSlots puts functions exported by src into the given table slots.
-func (l *linker) installSlots(src api.Module, funcs []wasmbin.HostFunc, slots []uint32) error {
+// installSlots puts functions exported by lib (nil: the main module) into the given table
+// slots, and records each installation for snapshots.
+func (l *linker) installSlots(lib *library, funcs []wasmbin.HostFunc, slots []uint32) error {
 	p := l.p
+	src := p.guest
+	if lib != nil {
+		src = lib.inst
+	}
 	// Slots are consecutive when allocated in one batch; install them one run at a time, at
 	// most maxInstallRun per module (building and validating one huge installer function
 	// costs more than several small ones).
@@ -471,32 +562,41 @@ func (l *linker) installSlots(src api.Module, funcs []wasmbin.HostFunc, slots []
 		for _, f := range funcs[i:j] {
 			spec.Funcs = append(spec.Funcs, wasmbin.HostFunc{Module: "src", Name: f.Name, Type: f.Type})
 		}
-		c, err := p.rt.compileBytes(p.ctx, wasmbin.SlotInstaller(spec))
+		wasm := wasmbin.SlotInstaller(spec)
+		c, err := p.rt.compileBytes(p.ctx, wasm)
 		if err != nil {
 			return err
 		}
-		inst, err := p.rt.r.InstantiateModule(experimental.WithImportResolver(p.ctx, func(n string) api.Module {
-			switch n {
-			case srcGuest:
-				return p.guest
-			case "src":
-				return src
-			}
-			return nil
-		}), c, wazero.NewModuleConfig().WithName("").WithStartFunctions())
-		if err != nil {
-			_ = c.Close(p.ctx)
-			return err
-		}
-		_, err = inst.ExportedFunction("install").Call(p.ctx, uint64(slots[i]))
-		inst.Close(p.ctx)
+		err = l.runInstaller(c, src, slots[i])
 		_ = c.Close(p.ctx)
 		if err != nil {
 			return err
 		}
+		l.runs = append(l.runs, slotRun{lib: lib, base: slots[i], mod: newLazyModule(wasm)})
 		i = j
 	}
 	return nil
+}
+
+// runInstaller instantiates a compiled SlotInstaller whose functions come from src and
+// installs them from slot base on.
+func (l *linker) runInstaller(c wazero.CompiledModule, src api.Module, base uint32) error {
+	p := l.p
+	inst, err := p.rt.r.InstantiateModule(experimental.WithImportResolver(p.ctx, func(n string) api.Module {
+		switch n {
+		case srcGuest:
+			return p.guest
+		case "src":
+			return src
+		}
+		return nil
+	}), c, wazero.NewModuleConfig().WithName("").WithStartFunctions())
+	if err != nil {
+		return err
+	}
+	_, err = inst.ExportedFunction("install").Call(p.ctx, uint64(base))
+	_ = inst.Close(p.ctx)
+	return err
 }
 
 // ensureDyncalls makes sure the process can call table entries of these signatures, for
@@ -578,16 +678,16 @@ func dlsymJS(p *Process, s []uint64) {
 				return
 			}
 		}
-		base, err := p.callHelper("grow", 1)
-		if err != nil || int32(base) < 0 {
-			panic(fmt.Errorf("emscripten: function table cannot grow: %v", err))
+		base, err := p.dl.grow(1)
+		if err != nil {
+			panic(fmt.Errorf("emscripten: %w", err))
 		}
 		f := wasmbin.HostFunc{Name: name, Type: lib.info.FuncType(idx)}
-		if err := p.dl.installSlots(lib.inst, []wasmbin.HostFunc{f}, []uint32{uint32(base)}); err != nil {
+		if err := p.dl.installSlots(lib, []wasmbin.HostFunc{f}, []uint32{base}); err != nil {
 			panic(err)
 		}
-		p.dl.funcSlots[lib.name+":"+name] = uint32(base)
-		s[0] = base
+		p.dl.funcSlots[lib.name+":"+name] = base
+		s[0] = uint64(base)
 		return
 	}
 	if v, ok := lib.info.ExportedGlobalValue(name); ok {
@@ -630,15 +730,15 @@ func (l *linker) slotsForAll(lib *library) error {
 	if len(funcs) == 0 {
 		return nil
 	}
-	base, err := l.p.callHelper("grow", uint64(len(funcs)))
-	if err != nil || int32(base) < 0 {
-		return fmt.Errorf("emscripten: function table cannot grow by %d: %v", len(funcs), err)
+	base, err := l.grow(uint32(len(funcs)))
+	if err != nil {
+		return fmt.Errorf("emscripten: %w", err)
 	}
 	slots := make([]uint32, len(funcs))
 	for i := range funcs {
-		slots[i] = uint32(base) + uint32(i)
+		slots[i] = base + uint32(i)
 	}
-	if err := l.installSlots(lib.inst, funcs, slots); err != nil {
+	if err := l.installSlots(lib, funcs, slots); err != nil {
 		return err
 	}
 	for i, f := range funcs {

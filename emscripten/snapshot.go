@@ -7,8 +7,9 @@ import (
 	"github.com/pglite-go/pglite/emscripten/vfs"
 )
 
-// ErrNotSnapshottable means a process holds state a Snapshot cannot carry over: a loaded
-// side module, a broken instance, or an open file that exists only through its descriptor.
+// ErrNotSnapshottable means a process holds state a Snapshot cannot carry over: a broken
+// instance, a function table grown by something other than the dynamic linker after a side
+// module was loaded, or an open file that exists only through its descriptor.
 var ErrNotSnapshottable = errors.New("emscripten: process cannot be snapshotted")
 
 // Snapshot is the complete state of an idle process: its linear memory, the mutable wasm
@@ -21,11 +22,22 @@ var ErrNotSnapshottable = errors.New("emscripten: process cannot be snapshotted"
 // The unexported mutable globals of an Emscripten module (tempRet0 and the stack limits)
 // are not captured: wazero cannot reach them, and they are either scratch values that are
 // written before every read or set once by __wasm_call_ctors, which the fresh process runs.
+//
+// Loaded side modules are re-linked by Restore at the same memory and table bases, with
+// the same extra table slots, so every data address and function pointer in the copied
+// memory stays valid. The mutable globals a side module defines are not captured either:
+// in the PGlite side modules they are internal GOT entries that the module's start
+// function sets from __memory_base and __table_base and nothing writes afterwards, so
+// instantiating it at the same bases yields the same values.
 type Snapshot struct {
 	module    *Module
 	mem       *memImage
 	sp        uint64
 	tableSize uint32
+	// baseTable is the table size before the first side module was linked (tableSize
+	// without side modules): what a fresh process must have.
+	baseTable uint32
+	dl        *linkImage
 	fds       []fdState
 	cwd       string
 	umask     uint32
@@ -67,15 +79,25 @@ const (
 // Size is the number of bytes of linear memory the snapshot holds.
 func (s *Snapshot) Size() int { return s.mem.size }
 
+// Libraries lists the side modules the snapshot's process had loaded, in load order;
+// Restore links them again.
+func (s *Snapshot) Libraries() []string {
+	if s.dl == nil {
+		return nil
+	}
+	out := make([]string, len(s.dl.libs))
+	for i, lib := range s.dl.libs {
+		out[i] = lib.name
+	}
+	return out
+}
+
 // Snapshot captures the process. It must be called between calls into the guest (never
-// from a host function), and only before any side module is loaded: side modules live in
-// their own wasm instances whose state a snapshot would have to re-link at the same bases.
+// from a host function).
 func (p *Process) Snapshot() (*Snapshot, error) {
 	switch {
 	case p.broken != nil:
 		return nil, fmt.Errorf("%w: broken: %v", ErrNotSnapshottable, p.broken)
-	case len(p.dl.order) > 0 || len(p.dl.funcSlots) > 0 || len(p.dl.helpers) > 0:
-		return nil, fmt.Errorf("%w: side modules are loaded (%v)", ErrNotSnapshottable, p.Libraries())
 	case p.guest == nil:
 		return nil, fmt.Errorf("%w: closed", ErrNotSnapshottable)
 	}
@@ -83,14 +105,16 @@ func (p *Process) Snapshot() (*Snapshot, error) {
 	if err != nil {
 		return nil, err
 	}
-	img, err := newMemImage(p.mem)
-	if err != nil {
+	s := &Snapshot{
+		module: p.module, sp: uint64(p.StackPointer()),
+		tableSize: uint32(size), baseTable: uint32(size), cwd: p.cwd, umask: p.umask,
+		timers: map[int32]float64{}, dlErrBuf: p.dl.errBuf,
+	}
+	if err := p.dl.capture(s); err != nil {
 		return nil, err
 	}
-	s := &Snapshot{
-		module: p.module, mem: img, sp: uint64(p.StackPointer()),
-		tableSize: uint32(size), cwd: p.cwd, umask: p.umask, timers: map[int32]float64{},
-		dlErrBuf: p.dl.errBuf,
+	if s.mem, err = newMemImage(p.mem); err != nil {
+		return nil, err
 	}
 	now := monoMs()
 	for which, due := range p.timers {
@@ -171,14 +195,20 @@ func (p *Process) describe(of *openFile, pipes map[*pipe]int, s *Snapshot) (desc
 // Restore loads a snapshot into p, a process created from the same module that has run
 // exactly the setup the original had run before its snapshot was taken (constructors and
 // callback installation), and whose file system is a clone taken with the snapshot. It
-// replaces p's memory, stack pointer, descriptors, cwd, umask and timers. p must not have
-// been called into otherwise.
+// replaces p's memory, stack pointer, descriptors, cwd, umask and timers, and links the
+// snapshot's side modules again. p must not have been called into otherwise.
 func (p *Process) Restore(s *Snapshot) error {
 	if err := p.checkRestorable(s); err != nil {
 		return err
 	}
 	if err := p.growTo(s.mem.size); err != nil {
 		return err
+	}
+	// Side modules are instantiated before the memory is replaced: instantiation copies
+	// their data segments and their start functions clear their BSS, both of which would
+	// otherwise overwrite the live data the snapshot holds at their memory bases.
+	if err := p.dl.restore(s); err != nil {
+		return fmt.Errorf("emscripten: restore: %w", err)
 	}
 	if err := s.mem.restoreInto(p.mem); err != nil {
 		return err
@@ -210,8 +240,8 @@ func (p *Process) checkRestorable(s *Snapshot) error {
 	if err != nil {
 		return err
 	}
-	if uint32(size) != s.tableSize {
-		return fmt.Errorf("emscripten: restore: function table has %d entries, snapshot %d (callbacks installed differently)", size, s.tableSize)
+	if uint32(size) != s.baseTable {
+		return fmt.Errorf("emscripten: restore: function table has %d entries, snapshot %d (callbacks installed differently)", size, s.baseTable)
 	}
 	return nil
 }

@@ -52,7 +52,7 @@ type settings struct {
 // and seed data. setup runs once per process per function (templates are keyed by the
 // function's code, so use a named function or a package-level variable; closures of one
 // function literal share one template); every database is then a clone of its result.
-// setup must not load extension libraries or PL/pgSQL (see pglite.NewTemplate).
+// setup may create extensions and PL/pgSQL functions and triggers (see pglite.NewTemplate).
 func WithTemplate(setup func(ctx context.Context, conn *pgx.Conn) error) Option {
 	return func(s *settings) { s.setup = setup }
 }

@@ -142,3 +142,73 @@ func TestDSN(t *testing.T) {
 		}
 	}
 }
+
+// migrateWithLibraries is a template setup that loads side modules, as real migrations
+// do: PL/pgSQL functions and triggers, and extensions with C code.
+func migrateWithLibraries(ctx context.Context, conn *pgx.Conn) error {
+	_, err := conn.Exec(ctx, `
+		create extension hstore;
+		create extension vector;
+		create function safe_div(a int, b int) returns int language plpgsql as $$
+		begin
+			return a / b;
+		exception when division_by_zero then
+			return -1;
+		end $$;
+		create table docs (id int primary key, title text, tags hstore, emb vector(2));
+		create function docs_title() returns trigger language plpgsql as $$
+		begin
+			new.title := initcap(new.title);
+			return new;
+		end $$;
+		create trigger docs_title before insert on docs for each row execute function docs_title();
+		insert into docs values (1, 'first doc', 'lang=>en', '[0,1]');`)
+	return err
+}
+
+// TestTemplateWithLibraries: databases cloned from a template whose setup loaded plpgsql,
+// hstore and vector use all three, and load further extensions of their own.
+func TestTemplateWithLibraries(t *testing.T) {
+	for i := range 4 {
+		t.Run(fmt.Sprint(i), func(t *testing.T) {
+			t.Parallel()
+			db := pgtest.New(t, pgtest.WithTemplate(migrateWithLibraries))
+			c := db.Conn()
+			ctx := ctxT(t)
+			var div, divOK int
+			if err := c.QueryRow(ctx, "select safe_div(1, 0), safe_div(9, 3)").Scan(&div, &divOK); err != nil || div != -1 || divOK != 3 {
+				t.Fatalf("safe_div = %d, %d (%v)", div, divOK, err)
+			}
+			if _, err := c.Exec(ctx, "insert into docs values ($1, $2, 'lang=>de', '[1,0]')", 10+i, fmt.Sprint("clone doc ", i)); err != nil {
+				t.Fatal(err)
+			}
+			var title, lang string
+			var dist float64
+			err := c.QueryRow(ctx, "select title, tags -> 'lang', emb <-> '[0,1]' from docs where id = $1", 10+i).Scan(&title, &lang, &dist)
+			if err != nil || title != fmt.Sprint("Clone Doc ", i) || lang != "de" || dist < 1.41 || dist > 1.42 {
+				t.Fatalf("row = %q %q %v (%v)", title, lang, dist, err)
+			}
+			var n int
+			if err := c.QueryRow(ctx, "select count(*) from docs").Scan(&n); err != nil || n != 2 {
+				t.Fatalf("%d docs (%v), want the seeded one and this test's", n, err)
+			}
+			if _, err := c.Exec(ctx, "create extension pg_trgm"); err != nil {
+				t.Fatal(err)
+			}
+			var sim float64
+			if err := c.QueryRow(ctx, "select similarity(title, 'First Dok') from docs where id = 1").Scan(&sim); err != nil || sim < 0.3 {
+				t.Fatalf("similarity = %v (%v)", sim, err)
+			}
+			if _, err := c.Exec(ctx, `do $$ begin
+				perform 1 / 0;
+			exception when division_by_zero then
+				insert into docs values (100, 'from do', '', '[0,0]');
+			end $$`); err != nil {
+				t.Fatal(err)
+			}
+			if err := c.QueryRow(ctx, "select title from docs where id = 100").Scan(&title); err != nil || title != "From Do" {
+				t.Fatalf("do block row = %q (%v)", title, err)
+			}
+		})
+	}
+}
