@@ -68,7 +68,7 @@ func (s *supervisorActor) spawnDatabase(ctx actor.Context, db *database) {
 		cfg.Bridge.DataDir = filepath.Join(s.cfg.Bridge.DataDir, db.name)
 	}
 	shared := db.shared
-	db.pid = ctx.Spawn(actor.PropsFromProducer(func() actor.Actor { return newBridgeActor(&cfg, shared) }))
+	db.pid = ctx.Spawn(actor.PropsFromProducer(func() actor.Actor { return newBridgeActor(&cfg, shared) }, inline))
 	s.byPID[db.pid.Id] = db
 }
 

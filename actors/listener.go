@@ -59,7 +59,7 @@ func (l *listenerActor) serve(ctx actor.Context, conn net.Conn) {
 	l.nextID++
 	id, over := l.nextID, len(l.live) >= l.cfg.MaxConnections
 	cfg, bridge, router := l.cfg, l.bridge, l.router
-	pid := ctx.Spawn(actor.PropsFromProducer(func() actor.Actor { return newConnHandler(cfg, id, conn, bridge, router, over) },
+	pid := ctx.Spawn(actor.PropsFromProducer(func() actor.Actor { return newConnHandler(cfg, id, conn, bridge, router, over) }, inline,
 		actor.WithSupervisor(actor.NewOneForOneStrategy(0, 0, func(any) actor.Directive { return actor.StopDirective }))))
 	l.live[pid.Id] = true
 	l.cfg.metrics.connections.Store(int64(len(l.live)))
