@@ -117,6 +117,11 @@ func TestDaemon_lifecycle(t *testing.T) {
 		c.Exec(context.Background(), "create table loaded(id int primary key, v text); insert into loaded select g, md5(g::text) from generate_series(1, 1000) g")
 		c.Close(context.Background())
 	}
+	if _, err := exec.LookPath("pg_isready"); err == nil {
+		if out, err := exec.Command("pg_isready", "-h", "127.0.0.1", "-p", fmt.Sprint(d.port)).CombinedOutput(); err != nil {
+			t.Fatalf("pg_isready: %v %s", err, out)
+		}
+	}
 	d.cmd.Process.Signal(syscall.SIGTERM)
 	if code := d.wait(t); code != 0 {
 		t.Fatalf("exit code after SIGTERM: %d\n%s", code, d.log)

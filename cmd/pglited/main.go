@@ -30,9 +30,10 @@ Usage:
 
 Options:
   -D, --data-dir=DIR            database directory; empty keeps the database in memory [$PGDATA]
-  -h, --listen=HOST             TCP address to listen on; "-" disables TCP (default 127.0.0.1)
+  -h, --listen=HOST             TCP address to listen on; "-" disables TCP [$PGHOST] (default 127.0.0.1)
   -p, --port=PORT               port number [$PGPORT] (default 5432)
-  -k, --socket-dir=DIR          directory for the Unix socket .s.PGSQL.PORT (default: none)
+  -k, --socket-dir=DIR          directory for the Unix socket .s.PGSQL.PORT; $PGHOST when it
+                                is a path (default: none)
   -N, --max-connections=N       maximum number of client connections (default 100)
       --password=PASSWORD       require this password (SCRAM-SHA-256) [$PGPASSWORD]
       --auth=METHOD             scram-sha-256 (default with a password), md5 or password
@@ -90,8 +91,15 @@ func run(args []string, stderr io.Writer) int {
 		}
 	}
 	str(&dataDir, "data-dir", "D", "PGDATA", "", "")
-	str(&listen, "listen", "h", "", "127.0.0.1", "")
-	str(&socketDir, "socket-dir", "k", "", "", "")
+	// PGHOST names a TCP host, or a socket directory when it is a path, as in libpq.
+	defListen, defSocket := "127.0.0.1", ""
+	if h := os.Getenv("PGHOST"); strings.HasPrefix(h, "/") {
+		defSocket = h
+	} else if h != "" {
+		defListen = h
+	}
+	str(&listen, "listen", "h", "", defListen, "")
+	str(&socketDir, "socket-dir", "k", "", defSocket, "")
 	str(&password, "password", "", "PGPASSWORD", "", "")
 	str(&auth, "auth", "", "", "", "")
 	str(&tlsCert, "tls-cert", "", "", "", "")
