@@ -2,7 +2,6 @@ package actors
 
 import (
 	"errors"
-	"fmt"
 	"net"
 	"time"
 
@@ -152,7 +151,6 @@ func restartBackoff(restarts int) time.Duration {
 	return min(d, 2*time.Second)
 }
 
-var _ = fmt.Sprint
 
 // inline runs an actor's mailbox on the goroutine that sends to it, when the actor is idle,
 // instead of starting a goroutine per burst of messages. Every Receive in this package
