@@ -50,7 +50,6 @@ type bridgeActor struct {
 
 	idleTimer  *time.Timer
 	emptySince time.Time // when the last session left (multi-database idle stop)
-	idleArmed  bool
 	draining   *drainState
 	nextConnID uint64
 }
@@ -132,8 +131,8 @@ func (b *bridgeActor) Receive(ctx actor.Context) {
 			b.inst.InjectFault()
 		}
 	case *idleStop:
-		b.idleArmed = false
 		b.noteEmpty(ctx)
+		b.armIdleStop(ctx)
 	case *idleCheck:
 		b.checkIdle(ctx, m.connID)
 	case *ShutdownRequest:
@@ -209,6 +208,7 @@ func (b *bridgeActor) opened(ctx actor.Context, m *instanceOpened) {
 		ctx.Send(p.sender, b.attach(p.req, p.sender))
 	}
 	b.pending = nil
+	b.armIdleStop(ctx)
 	b.schedule(ctx)
 }
 
@@ -700,26 +700,31 @@ func (b *bridgeActor) armIdle(ctx actor.Context, connID uint64) {
 }
 
 // noteEmpty stops a database that has had no sessions for IdleTimeout, in multi-database
-// mode: it records when the Bridge became empty, and a single timer re-checks.
+// mode: it records when the Bridge became empty; a periodic check (armIdleStop) and every
+// scheduling pass compare that with the timeout.
 func (b *bridgeActor) noteEmpty(ctx actor.Context) {
 	timeout := b.cfg.Databases.IdleTimeout
 	if !b.cfg.Databases.Enabled || timeout <= 0 || b.draining != nil {
 		return
 	}
-	if len(b.sessions) > 0 || b.busy {
+	if len(b.sessions) > 0 || b.busy || len(b.pending) > 0 {
 		b.emptySince = time.Time{}
 		return
 	}
 	if b.emptySince.IsZero() {
 		b.emptySince = time.Now()
 	}
-	if wait := timeout - time.Since(b.emptySince); wait > 0 {
-		if !b.idleArmed {
-			b.idleArmed = true
-			self, system := ctx.Self(), ctx.ActorSystem()
-			time.AfterFunc(wait, func() { system.Root.Send(self, &idleStop{}) })
-		}
+	if time.Since(b.emptySince) >= timeout {
+		ctx.Send(ctx.Parent(), &bridgeIdle{name: b.cfg.routeName})
+	}
+}
+
+// armIdleStop schedules the next idle check, a quarter of the timeout away.
+func (b *bridgeActor) armIdleStop(ctx actor.Context) {
+	timeout := b.cfg.Databases.IdleTimeout
+	if !b.cfg.Databases.Enabled || timeout <= 0 || b.draining != nil || b.jobs == nil {
 		return
 	}
-	ctx.Send(ctx.Parent(), &bridgeIdle{name: b.cfg.routeName})
+	self, system := ctx.Self(), ctx.ActorSystem()
+	time.AfterFunc(timeout/4, func() { system.Root.Send(self, &idleStop{}) })
 }

@@ -151,7 +151,6 @@ func restartBackoff(restarts int) time.Duration {
 	return min(d, 2*time.Second)
 }
 
-
 // inline runs an actor's mailbox on the goroutine that sends to it, when the actor is idle,
 // instead of starting a goroutine per burst of messages. Every Receive in this package
 // returns quickly and never blocks, so the sender is delayed only by that; it saves a
