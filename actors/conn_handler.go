@@ -49,17 +49,6 @@ type outItem struct {
 	final bool // close the connection after writing
 }
 
-// messages from the handler's goroutines
-type (
-	handshaken struct {
-		hs  *socket.Handshake
-		err error
-	}
-	clientFatal   struct{ msg []byte }
-	clientGone    struct{ err error }
-	attachTimeout struct{}
-)
-
 func newConnHandler(cfg *Config, id uint64, conn net.Conn, bridge, router *actor.PID, overLimit bool) actor.Actor {
 	return &connHandler{cfg: cfg, id: id, conn: conn, bridge: bridge, router: router, overLimit: overLimit,
 		log:   cfg.Logger.With().Str("component", "conn").Uint64("conn_id", id).Str("remote_addr", conn.RemoteAddr().String()).Logger(),

@@ -7,6 +7,7 @@ import (
 	"github.com/asynkron/protoactor-go/actor"
 
 	"github.com/pglite-go/pglite/bridge"
+	"github.com/pglite-go/pglite/socket"
 )
 
 // This file holds every message the actors exchange. Requests are paired with replies; events
@@ -212,6 +213,23 @@ type idleStop struct{}
 
 // drainTick re-checks a graceful shutdown in progress.
 type drainTick struct{}
+
+// --- Internal: ConnectionHandler and its goroutines -------------------------------------------
+
+// handshaken reports the end of the startup phase (TLS, authentication).
+type handshaken struct {
+	hs  *socket.Handshake
+	err error
+}
+
+// clientFatal carries a protocol error found by the reader, to send before closing.
+type clientFatal struct{ msg []byte }
+
+// clientGone reports that the client closed, failed or sent Terminate.
+type clientGone struct{ err error }
+
+// attachTimeout bounds the wait for the Bridge during startup (for example a restart).
+type attachTimeout struct{}
 
 // --- Internal: Listener and multi-database routing ---------------------------------------------
 
