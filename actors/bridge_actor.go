@@ -165,7 +165,8 @@ func (b *bridgeActor) start(ctx actor.Context) {
 	b.jobs = make(chan func(), 4) // the busy flag keeps at most one job queued; sends never block
 	self, system := ctx.Self(), ctx.ActorSystem()
 	send := func(pid *actor.PID, msg any) { system.Root.Send(pid, msg) }
-	w := &worker{send: send, self: self, log: b.log, window: ackWindow, metrics: b.cfg.metrics, failing: &b.shared.failing}
+	w := &worker{send: send, self: self, log: b.log, window: ackWindow, metrics: b.cfg.metrics, failing: &b.shared.failing,
+		readTimeout: b.cfg.ClientReadTimeout}
 	b.worker = w
 	prev, done := b.shared.workerDone, make(chan struct{})
 	b.shared.workerDone = done
@@ -434,7 +435,11 @@ func (b *bridgeActor) finished(ctx actor.Context, res execResult) {
 	if s != nil && res.listenTags > 0 && res.req != nil {
 		b.applyListen(ctx, s, res.req)
 	}
-	if s != nil && res.atSync && res.txStatus == 'I' && len(s.queue) == 0 {
+	if s != nil && res.gone {
+		// Its output was cut short: clean up now, while it still holds the lease.
+		s.detached, s.queue = true, nil
+	}
+	if s != nil && res.atSync && res.txStatus == 'I' && len(s.queue) == 0 && !s.detached {
 		b.holder = 0
 	} else if s != nil && res.atSync && len(s.queue) == 0 && b.cfg.IdleInTransactionTimeout > 0 {
 		b.armIdle(ctx, s.id)

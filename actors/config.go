@@ -33,6 +33,9 @@ type Config struct {
 	// IdleInTransactionTimeout ends sessions idle inside a transaction (default 60s;
 	// negative disables).
 	IdleInTransactionTimeout time.Duration
+	// ClientReadTimeout ends a session whose client stops reading a result for this long
+	// while it holds the backend (default 60s): it would stall every other client.
+	ClientReadTimeout time.Duration
 	// StartupTimeout bounds authentication and, during a Bridge restart, the wait for it.
 	StartupTimeout time.Duration
 	// ShutdownTimeout is how long a running query may finish during Stop (default 10s).
@@ -66,6 +69,9 @@ func (c *Config) withDefaults() Config {
 	}
 	if out.IdleInTransactionTimeout < 0 {
 		out.IdleInTransactionTimeout = 0
+	}
+	if out.ClientReadTimeout <= 0 {
+		out.ClientReadTimeout = 60 * time.Second
 	}
 	if out.StartupTimeout <= 0 {
 		out.StartupTimeout = 30 * time.Second

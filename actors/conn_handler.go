@@ -393,6 +393,8 @@ func (h *connHandler) fatal(ctx actor.Context, msg []byte) {
 	h.write(outItem{data: msg, final: true})
 	h.closing = true
 	h.stopped.Store(true)
+	// A client that does not read must not keep the writer blocked forever.
+	_ = h.conn.SetWriteDeadline(time.Now().Add(5 * time.Second))
 }
 
 // shutdown closes the socket and tells the Bridge the session is gone.

@@ -7,6 +7,7 @@ import (
 	"maps"
 	"strings"
 	"sync/atomic"
+	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
 	"github.com/jackc/pgx/v5/pgproto3"
@@ -28,7 +29,9 @@ type worker struct {
 	cur     backendSession // whose settings the backend holds now; owned by the goroutine
 	metrics *Metrics
 	failing *atomic.Bool // set when the instance broke, before the Bridge actor knows
-	window  int
+	// readTimeout bounds how long a result waits for its client to read.
+	readTimeout time.Duration
+	window      int
 }
 
 // loop runs jobs until the Bridge actor stops or restarts, then releases the instance (a
@@ -73,6 +76,7 @@ type execResult struct {
 	listenTags    int
 	rolesChanged  bool
 	req           *ExecRequest
+	gone          bool  // the client went away or was dropped during the batch
 	err           error // the instance is broken
 }
 
@@ -190,11 +194,20 @@ func (st *streamState) flush(done bool) error {
 	}
 	sess := st.job.sess
 	if !done && st.outstanding >= st.w.window {
+		timer := time.NewTimer(st.w.readTimeout)
+		defer timer.Stop()
 		select {
 		case <-sess.acks:
 			st.outstanding--
 		case <-sess.gone:
 			st.gone = true
+			return errClientGone
+		case <-timer.C:
+			// The client stopped reading while it holds the backend: end its query and
+			// its session rather than let it stall every other client.
+			st.gone = true
+			st.w.send(sess.pid, &SessionTerminated{Message: protocol.FatalError("08006",
+				"terminating connection because the client stopped reading its results")})
 			return errClientGone
 		}
 	}
@@ -233,6 +246,7 @@ func (st *streamState) finish(res *execResult) {
 		// actor does: new sessions must not attach to the dying incarnation meanwhile.
 		st.w.failing.Store(true)
 	}
+	res.gone = st.gone
 	res.atSync = st.lastType == 'Z'
 	res.txStatus = st.txStatus
 	res.notifications = st.notes
