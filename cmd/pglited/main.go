@@ -41,6 +41,9 @@ Options:
       --tls-key=FILE            TLS private key
       --idle-in-transaction-timeout=DURATION
                                 end sessions idle inside a transaction (default 60s; 0 disables)
+      --client-read-timeout=DURATION
+                                drop a client that stops reading a result while it holds the
+                                database (default 60s)
   -B, --shared-buffers=SIZE     shared_buffers (default 16MB)
   -c NAME=VALUE                 set a server parameter (repeatable)
       --databases=NAME,...      serve several databases, each its own instance, chosen by the
@@ -119,6 +122,8 @@ func run(args []string, stderr io.Writer) int {
 	fs.IntVar(&maxConns, "N", 100, "")
 	fs.DurationVar(&idleTimeout, "idle-in-transaction-timeout", 60*time.Second, "")
 	fs.DurationVar(&shutdownTimeout, "shutdown-timeout", 10*time.Second, "")
+	var readTimeout time.Duration
+	fs.DurationVar(&readTimeout, "client-read-timeout", 60*time.Second, "")
 	fs.Var(&extra, "c", "")
 	var databases string
 	var createDatabases bool
@@ -141,7 +146,7 @@ func run(args []string, stderr io.Writer) int {
 		Bridge: bridge.Config{DataDir: dataDir, AssetsDir: assetsDir, SharedBuffers: sharedBuffers,
 			Settings: extra, Logger: log},
 		ListenAddr: listen, Port: port, PortSet: true, SocketDir: socketDir, MaxConnections: maxConns,
-		Password: password, IdleInTransactionTimeout: idleTimeout, ShutdownTimeout: shutdownTimeout, Logger: log,
+		Password: password, IdleInTransactionTimeout: idleTimeout, ShutdownTimeout: shutdownTimeout, ClientReadTimeout: readTimeout, Logger: log,
 	}
 	if databases != "" || createDatabases {
 		cfg.Databases = actors.DatabasesConfig{Enabled: true, CreateOnConnect: createDatabases, IdleTimeout: dbIdle}
