@@ -17,12 +17,14 @@ psql: ## install postgresql-client when psql is missing
 
 build: assets ## build bin/pglited
 	$(GO) build -o bin/pglited ./cmd/pglited
+	$(GO) run ./internal/cmd/warmup
 
 run: build ## run the daemon in memory on $(PORT)
 	./bin/pglited --port $(PORT)
 
 test: assets psql ## run every test, with the race detector
 	$(GO) vet ./...
+	$(GO) run ./internal/cmd/warmup
 	$(GO) test -race -timeout 20m ./...
 
 test-short: assets ## quick tests only
