@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"fmt"
-	"runtime"
 	"strings"
 	"sync"
 
@@ -71,16 +70,12 @@ type lazyModule struct {
 
 func newLazyModule(wasm []byte) *lazyModule { return &lazyModule{wasm: wasm} }
 
-// compiled compiles the module once; the result is closed when the last snapshot or
-// process referring to it is gone (instances made from it keep working after that). It
+// compiled compiles the module once, through the runtime's cache of generated modules. It
 // compiles without the caller's context, whose cancellation must not fail every later
 // restore.
 func (m *lazyModule) compiled(rt *Runtime) (wazero.CompiledModule, error) {
 	m.once.Do(func() {
-		m.c, m.err = rt.compileBytes(context.Background(), m.wasm)
-		if m.err == nil {
-			runtime.AddCleanup(m, func(c wazero.CompiledModule) { _ = c.Close(context.Background()) }, m.c)
-		}
+		m.c, m.err = rt.compileGenerated(context.Background(), m.wasm)
 	})
 	return m.c, m.err
 }
@@ -312,14 +307,11 @@ func (l *linker) link(name string, wasm []byte, global bool) (*library, error) {
 	for mod, spec := range plan.shims {
 		shimWasm := wasmbin.EnvShim(spec)
 		lib.shimMods = append(lib.shimMods, shimImage{module: mod, mod: newLazyModule(shimWasm)})
-		c, err := p.rt.compileBytes(ctx, shimWasm)
+		c, err := p.rt.compileGenerated(ctx, shimWasm)
 		if err != nil {
 			return nil, fmt.Errorf("%s shim: %w", mod, err)
 		}
 		inst, err := p.rt.r.InstantiateModule(experimental.WithImportResolver(ctx, l.resolver(plan.sources)), c, wazero.NewModuleConfig().WithName("").WithStartFunctions())
-		// A shim embeds this instance's bases and GOT values, so its compiled form is never
-		// reused; the instance keeps working after the compiled module is closed.
-		_ = c.Close(ctx)
 		if err != nil {
 			return nil, fmt.Errorf("%s shim: %w", mod, err)
 		}
@@ -563,12 +555,11 @@ func (l *linker) installSlots(lib *library, funcs []wasmbin.HostFunc, slots []ui
 			spec.Funcs = append(spec.Funcs, wasmbin.HostFunc{Module: "src", Name: f.Name, Type: f.Type})
 		}
 		wasm := wasmbin.SlotInstaller(spec)
-		c, err := p.rt.compileBytes(p.ctx, wasm)
+		c, err := p.rt.compileGenerated(p.ctx, wasm)
 		if err != nil {
 			return err
 		}
 		err = l.runInstaller(c, src, slots[i])
-		_ = c.Close(p.ctx)
 		if err != nil {
 			return err
 		}
@@ -634,21 +625,7 @@ func (l *linker) ensureDyncalls(sigs []string) error {
 
 // compileSide compiles a side module once per runtime, keyed by its bytes.
 func (rt *Runtime) compileSide(ctx context.Context, wasm []byte) (wazero.CompiledModule, error) {
-	key := sha256.Sum256(wasm)
-	rt.mu.Lock()
-	c, ok := rt.sides[key]
-	rt.mu.Unlock()
-	if ok {
-		return c, nil
-	}
-	c, err := rt.compileBytes(ctx, wasm)
-	if err != nil {
-		return nil, err
-	}
-	rt.mu.Lock()
-	rt.sides[key] = c
-	rt.mu.Unlock()
-	return c, nil
+	return rt.compileCached(ctx, rt.sides, wasm)
 }
 
 // dlsymJS looks a symbol up in a loaded library: functions get a table slot (reusing one the
@@ -745,4 +722,38 @@ func (l *linker) slotsForAll(lib *library) error {
 		l.funcSlots[lib.name+":"+f.Name] = slots[i]
 	}
 	return nil
+}
+
+// compileGenerated compiles a generated module (shim, slot installer) once per runtime,
+// keyed by its bytes, and never closes it. Processes with the same memory and table bases
+// (every clone of a snapshot, and fresh instances, which allocate deterministically)
+// generate byte-identical modules, and wazero shares compiled code between identical
+// modules: closing one process's copy would pull the code from under another process that
+// is instantiating it. Distinct generated modules are few, so keeping them is cheap.
+func (rt *Runtime) compileGenerated(ctx context.Context, wasm []byte) (wazero.CompiledModule, error) {
+	return rt.compileCached(ctx, rt.generated, wasm)
+}
+
+// compileCached compiles wasm once per runtime into cache, keyed by its bytes. Compiles are
+// serialised: wazero shares the compiled code of identical modules, and two goroutines
+// compiling the same bytes at once race inside wazero (one still fills in the code while the
+// other already runs it).
+func (rt *Runtime) compileCached(ctx context.Context, cache map[[32]byte]wazero.CompiledModule, wasm []byte) (wazero.CompiledModule, error) {
+	key := sha256.Sum256(wasm)
+	rt.compileMu.Lock()
+	defer rt.compileMu.Unlock()
+	rt.mu.Lock()
+	c, ok := cache[key]
+	rt.mu.Unlock()
+	if ok {
+		return c, nil
+	}
+	c, err := rt.compileBytes(ctx, wasm)
+	if err != nil {
+		return nil, err
+	}
+	rt.mu.Lock()
+	cache[key] = c
+	rt.mu.Unlock()
+	return c, nil
 }

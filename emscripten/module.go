@@ -113,6 +113,8 @@ func equalTypes(a, b []wasmbin.ValType) bool {
 // every callback slot, dyncall_<sig> for every signature, grow and clear.
 func (rt *Runtime) compileHelper(ctx context.Context, sigs []string) (wazero.CompiledModule, error) {
 	key := strings.Join(sigs, ",")
+	rt.compileMu.Lock() // see compileCached
+	defer rt.compileMu.Unlock()
 	rt.mu.Lock()
 	c, ok := rt.dyncalls[key]
 	rt.mu.Unlock()

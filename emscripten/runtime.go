@@ -34,17 +34,20 @@ type Runtime struct {
 	r     wazero.Runtime
 	cache wazero.CompilationCache
 
-	mu       sync.Mutex
-	hosts    map[string]api.Module // invoke_<sig> host modules by signature, plus the base one
-	dyncalls map[string]wazero.CompiledModule
-	sides    map[[32]byte]wazero.CompiledModule
-	workers  int
+	mu        sync.Mutex
+	compileMu sync.Mutex            // serialises compiles of cached modules (see compileCached)
+	hosts     map[string]api.Module // invoke_<sig> host modules by signature, plus the base one
+	dyncalls  map[string]wazero.CompiledModule
+	sides     map[[32]byte]wazero.CompiledModule
+	// generated holds compiled shims and slot installers, see compileGenerated.
+	generated map[[32]byte]wazero.CompiledModule
+	workers   int
 }
 
 // NewRuntime creates the wazero runtime and instantiates the Go host module.
 func NewRuntime(ctx context.Context, cfg RuntimeConfig) (*Runtime, error) {
 	rc := wazero.NewRuntimeConfigCompiler().WithCloseOnContextDone(false)
-	rt := &Runtime{hosts: map[string]api.Module{}, dyncalls: map[string]wazero.CompiledModule{}, sides: map[[32]byte]wazero.CompiledModule{}}
+	rt := &Runtime{hosts: map[string]api.Module{}, dyncalls: map[string]wazero.CompiledModule{}, sides: map[[32]byte]wazero.CompiledModule{}, generated: map[[32]byte]wazero.CompiledModule{}}
 	if cfg.CacheDir != "" {
 		if err := os.MkdirAll(cfg.CacheDir, 0o755); err != nil {
 			return nil, fmt.Errorf("emscripten: cache dir: %w", err)
