@@ -25,6 +25,7 @@ run: build ## run the daemon in memory on $(PORT)
 test: assets psql ## run every test, with the race detector
 	$(GO) vet ./...
 	$(GO) run ./internal/cmd/warmup
+	$(GO) test -race -run '^$$' ./... > /dev/null # build every test binary first, so builds do not starve running tests
 	$(GO) test -race -timeout 20m ./...
 
 test-short: assets ## quick tests only
