@@ -35,10 +35,11 @@ type bridgeActor struct {
 	ready  bool
 	busy   bool // the worker runs a job
 
-	sessions map[uint64]*session
-	holder   uint64   // the session holding the lease (0: none)
-	waiting  []uint64 // sessions with queued requests, FIFO
-	pending  []pendingAttach
+	sessions    map[uint64]*session
+	holder      uint64   // the session holding the lease (0: none)
+	waiting     []uint64 // sessions with queued requests, FIFO
+	pending     []pendingAttach
+	roleWaiters []pendingAttach // attaches waiting for a re-read of the roles
 	// internalQueue is the Bridge's own backend work, run before the next client batch.
 	internalQueue []internalJob
 	more          map[uint64]chan []byte // running COPY FROM STDIN per session
@@ -110,7 +111,7 @@ func (b *bridgeActor) Receive(ctx actor.Context) {
 			b.pending = append(b.pending, pendingAttach{req: m, sender: ctx.Sender()})
 			return
 		}
-		ctx.Respond(b.attach(m, ctx.Sender()))
+		b.answerAttach(ctx, m, ctx.Sender(), false)
 	case *ExecRequest:
 		b.enqueue(ctx, m)
 	case *inputWanted:
@@ -206,7 +207,7 @@ func (b *bridgeActor) opened(ctx actor.Context, m *instanceOpened) {
 	b.params, b.roles, b.ready = m.info.params, m.info.roles, true
 	ctx.ActorSystem().EventStream.Publish(&BridgeReady{Timings: m.timed, Restart: b.shared.restarts})
 	for _, p := range b.pending {
-		ctx.Send(p.sender, b.attach(p.req, p.sender))
+		b.answerAttach(ctx, p.req, p.sender, false)
 	}
 	b.pending = nil
 	b.armIdleStop(ctx)
@@ -512,11 +513,32 @@ func (b *bridgeActor) applyListen(ctx actor.Context, s *session, req *ExecReques
 func (b *bridgeActor) refreshRoles(ctx actor.Context) {
 	b.internal(func(w *worker) (func(), error) {
 		roles, err := readRoles(w)
-		if err != nil {
-			return nil, err
-		}
-		return func() { b.roles = roles }, nil
+		return func() {
+			if err == nil {
+				b.roles = roles
+			}
+			waiters := b.roleWaiters
+			b.roleWaiters = nil
+			for _, p := range waiters {
+				b.answerAttach(ctx, p.req, p.sender, true)
+			}
+		}, err
 	})
+}
+
+// answerAttach replies to an AttachRequest. A role the Bridge does not know yet may have
+// been created a moment ago by another session, so it re-reads the roles once before
+// refusing it.
+func (b *bridgeActor) answerAttach(ctx actor.Context, m *AttachRequest, sender *actor.PID, rolesFresh bool) {
+	if _, ok := b.roles[m.User]; !ok && !rolesFresh && m.Database == b.cfg.routeName {
+		b.roleWaiters = append(b.roleWaiters, pendingAttach{req: m, sender: sender})
+		if len(b.roleWaiters) == 1 {
+			b.refreshRoles(ctx)
+			b.schedule(ctx)
+		}
+		return
+	}
+	ctx.Send(sender, b.attach(m, sender))
 }
 
 // internalJob is backend work of the Bridge itself, between client batches. It runs on the
@@ -675,7 +697,7 @@ func (b *bridgeActor) broken(ctx actor.Context, err error) {
 	}
 	b.sessions = map[uint64]*session{}
 	b.shared.failing.Store(true)
-	for _, p := range b.pending {
+	for _, p := range append(b.pending, b.roleWaiters...) {
 		ctx.RequestWithCustomSender(ctx.Self(), p.req, p.sender)
 	}
 	b.shared.restarts++
