@@ -228,7 +228,10 @@ func sysUnlinkat(p *Process, s []uint64) {
 	setErr(s, errno)
 }
 
-func sysRenameat(p *Process, s []uint64) {
+func sysRenameat(p *Process, s []uint64) { twoPathOp(p, s, p.fs.Rename) }
+
+// twoPathOp runs op on (olddirfd, oldpath, newdirfd, newpath) arguments.
+func twoPathOp(p *Process, s []uint64, op func(from, to string) vfs.Errno) {
 	from, errno := p.pathArg(int32(s[0]), s[1])
 	if errno != 0 {
 		setErr(s, errno)
@@ -236,7 +239,7 @@ func sysRenameat(p *Process, s []uint64) {
 	}
 	to, errno := p.pathArg(int32(s[2]), s[3])
 	if errno == 0 {
-		errno = p.fs.Rename(from, to)
+		errno = op(from, to)
 	}
 	setErr(s, errno)
 }
@@ -271,18 +274,7 @@ func sysSymlinkat(p *Process, s []uint64) {
 	setErr(s, errno)
 }
 
-func sysLinkat(p *Process, s []uint64) {
-	from, errno := p.pathArg(int32(s[0]), s[1])
-	if errno != 0 {
-		setErr(s, errno)
-		return
-	}
-	to, errno := p.pathArg(int32(s[2]), s[3])
-	if errno == 0 {
-		errno = p.fs.Link(from, to)
-	}
-	setErr(s, errno)
-}
+func sysLinkat(p *Process, s []uint64) { twoPathOp(p, s, p.fs.Link) }
 
 func chmodPath(p *Process, s []uint64, dirfd int32, ptr, mode uint64) {
 	name, errno := p.pathArg(dirfd, ptr)
