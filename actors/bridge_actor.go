@@ -269,7 +269,7 @@ func (b *bridgeActor) attach(m *AttachRequest, sender *actor.PID) *AttachReply {
 	if b.draining != nil {
 		return &AttachReply{Fatal: protocol.FatalError("57P03", "the database system is shutting down")}
 	}
-	s := &session{id: m.ConnID, pid: sender, user: m.User, settings: m.Settings, cancelPID: m.CancelPID,
+	s := &session{id: m.ConnID, namer: protocol.NewNamer(uint32(m.ConnID)), pid: sender, user: m.User, settings: m.Settings, cancelPID: m.CancelPID,
 		cancelKey: m.CancelKey, acks: m.Acks, gone: m.Gone, txStatus: 'I', listen: map[string]bool{}}
 	b.sessions[s.id] = s
 	params := make([][2]string, 0, len(b.params)+3)
@@ -597,7 +597,7 @@ func (b *bridgeActor) detach(ctx actor.Context, connID uint64) {
 // runCleanup ends a detached session's work on the backend: finish any pipeline, roll back,
 // drop its prepared statements and the subscriptions nobody else needs.
 func (b *bridgeActor) runCleanup(ctx actor.Context, s *session) {
-	prefix := protocol.NewNamer(uint32(s.id)).Prefix
+	prefix := s.namer.Prefix
 	var drop []string
 	for ch := range s.listen {
 		if len(b.channels[ch]) == 1 {

@@ -2,12 +2,15 @@ package actors
 
 import (
 	"github.com/asynkron/protoactor-go/actor"
+
+	"github.com/pglite-go/pglite/protocol"
 )
 
 // session is the Bridge's record of one attached client.
 type session struct {
 	id        uint64
-	pid       *actor.PID // the ConnectionHandler
+	pid       *actor.PID     // the ConnectionHandler
+	namer     protocol.Namer // the client's private statement names, to fix error texts
 	user      string
 	settings  map[string]string
 	cancelPID uint32

@@ -103,7 +103,7 @@ func (w *worker) run(j *execJob) execResult {
 		return res
 	}
 	w.inst.ClearCancel()
-	st := &streamState{w: w, job: j, namer: protocol.NewNamer(uint32(j.sess.id))}
+	st := &streamState{w: w, job: j, namer: j.sess.namer}
 	for _, seg := range j.req.Segments {
 		if seg.Internal {
 			if err := w.discard(seg.Data); err != nil {
