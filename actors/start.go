@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"strings"
 	"sync"
 	"time"
 
@@ -104,7 +105,7 @@ func (h *Handle) onEvent(evt any) {
 		h.log.Info().Int("restart", e.Restart).Msg("database ready")
 	case *actor.SupervisorEvent:
 		h.log.Warn().Str("child", e.Child.String()).Str("directive", e.Directive.String()).
-			Str("reason", fmt.Sprint(e.Reason)).Msg("supervisor acted on a failure")
+			Str("reason", firstLine(fmt.Sprint(e.Reason))).Msg("supervisor acted on a failure")
 	}
 }
 
@@ -205,3 +206,14 @@ func (h *Handle) Query(ctx context.Context, sql string, args ...any) (*QueryRepl
 func (h *Handle) Metrics() *Metrics { return h.metrics }
 
 func (h *Handle) markReady() { h.readyOnce.Do(func() { close(h.ready) }) }
+
+// firstLine keeps log fields short: a wasm trap's reason carries whole stack traces.
+func firstLine(s string) string {
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		s = s[:i]
+	}
+	if len(s) > 300 {
+		s = s[:300] + "…"
+	}
+	return s
+}
