@@ -270,7 +270,7 @@ func (b *bridgeActor) attach(m *AttachRequest, sender *actor.PID) *AttachReply {
 		return &AttachReply{Fatal: protocol.FatalError("57P03", "the database system is shutting down")}
 	}
 	s := &session{id: m.ConnID, namer: protocol.NewNamer(uint32(m.ConnID)), pid: sender, user: m.User, settings: m.Settings, cancelPID: m.CancelPID,
-		cancelKey: m.CancelKey, acks: m.Acks, gone: m.Gone, txStatus: 'I', listen: map[string]bool{}}
+		cancelKey: m.CancelKey, acks: m.Acks, gone: m.Gone, credits: m.Credits, txStatus: 'I', listen: map[string]bool{}}
 	b.sessions[s.id] = s
 	params := make([][2]string, 0, len(b.params)+3)
 	for _, p := range b.params {
@@ -297,6 +297,7 @@ func (b *bridgeActor) enqueue(ctx actor.Context, m *ExecRequest) {
 	}
 	if ch := b.more[s.id]; ch != nil && b.wantMore[s.id] {
 		b.wantMore[s.id] = false
+		s.took()
 		ch <- joinSegments(m)
 		return
 	}
@@ -337,6 +338,7 @@ func (b *bridgeActor) inputWanted(connID uint64) {
 	if len(s.queue) > 0 {
 		next := s.queue[0]
 		s.queue = s.queue[1:]
+		s.took()
 		ch <- joinSegments(next)
 		return
 	}
@@ -389,6 +391,7 @@ func (b *bridgeActor) schedule(ctx actor.Context) {
 	case len(s.queue) > 0:
 		req := s.queue[0]
 		s.queue = s.queue[1:]
+		s.took()
 		b.runExec(ctx, s, req)
 	}
 }

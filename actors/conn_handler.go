@@ -34,6 +34,7 @@ type connHandler struct {
 	namer     protocol.Namer
 	out       chan outItem
 	acks      chan struct{}
+	credits   chan struct{}
 	gone      chan struct{}
 	goneOnce  sync.Once
 	attached  bool
@@ -53,7 +54,8 @@ func newConnHandler(cfg *Config, id uint64, conn net.Conn, bridge, router *actor
 	return &connHandler{cfg: cfg, id: id, conn: conn, bridge: bridge, router: router, overLimit: overLimit,
 		log:   cfg.Logger.With().Str("component", "conn").Uint64("conn_id", id).Str("remote_addr", conn.RemoteAddr().String()).Logger(),
 		namer: protocol.NewNamer(uint32(id)),
-		gone:  make(chan struct{}), acks: make(chan struct{}, ackWindow+1)}
+		gone:  make(chan struct{}), acks: make(chan struct{}, ackWindow+1),
+		credits: make(chan struct{}, maxQueuedBatches)}
 }
 
 // Receive implements actor.Actor.
@@ -148,7 +150,7 @@ func (h *connHandler) handshaken(ctx actor.Context, m *handshaken) {
 	}
 	h.cancelKey = key
 	h.attach = &AttachRequest{ConnID: h.id, User: user, Database: db, Settings: settings,
-		CancelPID: uint32(h.id), CancelKey: key, Acks: h.acks, Gone: h.gone}
+		CancelPID: uint32(h.id), CancelKey: key, Acks: h.acks, Gone: h.gone, Credits: h.credits}
 	if h.bridge == nil {
 		ctx.Request(h.router, &lookupBridge{Database: db})
 	} else {
@@ -320,6 +322,11 @@ func (h *connHandler) write(item outItem) {
 // reports false so that the reader drops what follows.
 func (h *connHandler) submit(system *actor.ActorSystem, self *actor.PID, msgs [][]byte) bool {
 	if h.stopped.Load() {
+		return false
+	}
+	select {
+	case h.credits <- struct{}{}: // waits while too many requests are queued
+	case <-h.gone:
 		return false
 	}
 	req := &ExecRequest{ConnID: h.id}

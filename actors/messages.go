@@ -29,6 +29,10 @@ type AttachRequest struct {
 	Acks chan struct{}
 	// Gone is closed when the client disconnects; a streaming Exec stops waiting for it.
 	Gone <-chan struct{}
+	// Credits holds one token per ExecRequest the client has sent and the Bridge has not
+	// yet taken up; the reader waits when it is full, so a client that sends faster than
+	// the backend runs (a huge pipeline, a big COPY) queues a bounded amount.
+	Credits chan struct{}
 }
 
 // AttachReply carries the ParameterStatus values to greet the client with, or the FATAL

@@ -16,6 +16,7 @@ type session struct {
 	cancelPID uint32
 	cancelKey []byte
 	acks      chan struct{}
+	credits   chan struct{} // see AttachRequest.Credits
 	gone      <-chan struct{}
 
 	queue    []*ExecRequest // waiting for the lease or for the running request
@@ -25,6 +26,18 @@ type session struct {
 	detached bool
 	used     bool          // ran anything on the backend, so a cleanup is due when it leaves
 	api      *QueryRequest // an embedding query (ephemeral session)
+}
+
+// maxQueuedBatches bounds a client's requests waiting at the Bridge; a batch is at most
+// about 1 MiB (or one larger message), so this bounds the memory a fast sender can take.
+const maxQueuedBatches = 64
+
+// took returns the reader's token for one request the Bridge has taken off the queue.
+func (s *session) took() {
+	select {
+	case <-s.credits:
+	default:
+	}
 }
 
 // ackWindow is how many ExecChunks may be unwritten by a client before its query waits.
