@@ -164,23 +164,7 @@ func (c *msgCounter) check(t *testing.T, tag string) {
 }
 
 func TestBridge_stream_copyToStdout(t *testing.T) {
-	if testing.Short() {
-		t.Skip("streams a million rows")
-	}
-	inst := openStreamTable(t)
-	c := newMsgCounter()
-	w := newHeapWatch()
-	sql := "copy big to stdout"
-	err := inst.Exec(context.Background(), encode(t, &pgproto3.Query{String: sql}), func(b []byte) error {
-		c.write(b)
-		w.tick(false)
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	w.check(t, "copy to stdout", c.bytes)
-	c.check(t, "COPY "+strconv.Itoa(streamRows))
+	inst, c := streamQuery(t, "copy to stdout", "copy big to stdout", "COPY "+strconv.Itoa(streamRows))
 	if c.lines != streamRows || c.count['d'] < 1 {
 		t.Fatalf("%d lines in %d CopyData messages", c.lines, c.count['d'])
 	}
@@ -189,14 +173,16 @@ func TestBridge_stream_copyToStdout(t *testing.T) {
 	}
 }
 
-func TestBridge_stream_select(t *testing.T) {
+// streamQuery runs sql over the million-row table, checking that the Go heap stays
+// bounded and that the command tag is tag.
+func streamQuery(t *testing.T, label, sql, tag string) (*Instance, *msgCounter) {
+	t.Helper()
 	if testing.Short() {
 		t.Skip("streams a million rows")
 	}
 	inst := openStreamTable(t)
 	c := newMsgCounter()
 	w := newHeapWatch()
-	sql := "select id, note from big"
 	err := inst.Exec(context.Background(), encode(t, &pgproto3.Query{String: sql}), func(b []byte) error {
 		c.write(b)
 		w.tick(false)
@@ -205,8 +191,13 @@ func TestBridge_stream_select(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w.check(t, "select", c.bytes)
-	c.check(t, "SELECT "+strconv.Itoa(streamRows))
+	w.check(t, label, c.bytes)
+	c.check(t, tag)
+	return inst, c
+}
+
+func TestBridge_stream_select(t *testing.T) {
+	_, c := streamQuery(t, "select", "select id, note from big", "SELECT "+strconv.Itoa(streamRows))
 	if c.count['D'] != streamRows || c.count['T'] != 1 {
 		t.Fatalf("%d DataRows, %d RowDescriptions", c.count['D'], c.count['T'])
 	}
