@@ -83,9 +83,24 @@ func TestSnapshot_cloneSurvivesCheckpointAndClose(t *testing.T) {
 // TestSnapshot_parallelClones clones and uses instances from several goroutines at once.
 func TestSnapshot_parallelClones(t *testing.T) {
 	tmpl := snapshotOf(t, "create table t (id int primary key, who text)")
+	inParallelClones(t, tmpl, 8, func(inst *Instance, i int) error {
+		w := &queryRunner{inst: inst}
+		w.run(fmt.Sprintf("insert into t select g, 'w%d' from generate_series(1, 1000) g", i))
+		rows := w.run("select count(distinct who) || ':' || count(*) from t")
+		if w.err == nil && (len(rows) != 1 || rows[0] != "1:1000") {
+			w.err = fmt.Errorf("clone %d sees %v", i, rows)
+		}
+		return w.err
+	})
+}
+
+// inParallelClones opens n clones of tmpl at once and runs check on each, reporting every
+// error.
+func inParallelClones(t *testing.T, tmpl *Template, n int, check func(inst *Instance, i int) error) {
+	t.Helper()
 	var wg sync.WaitGroup
-	errs := make(chan error, 8)
-	for i := range 8 {
+	errs := make(chan error, n)
+	for i := range n {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -95,14 +110,8 @@ func TestSnapshot_parallelClones(t *testing.T) {
 				return
 			}
 			defer inst.Close()
-			w := &queryRunner{inst: inst}
-			w.run(fmt.Sprintf("insert into t select g, 'w%d' from generate_series(1, 1000) g", i))
-			rows := w.run("select count(distinct who) || ':' || count(*) from t")
-			if w.err == nil && (len(rows) != 1 || rows[0] != "1:1000") {
-				w.err = fmt.Errorf("clone %d sees %v", i, rows)
-			}
-			if w.err != nil {
-				errs <- w.err
+			if err := check(inst, i); err != nil {
+				errs <- err
 			}
 		}()
 	}
@@ -182,28 +191,7 @@ func TestSnapshot_sideModules(t *testing.T) {
 	if libs := tmpl.snap.Libraries(); len(libs) < 3 {
 		t.Fatalf("template libraries = %v, want plpgsql, hstore and vector", libs)
 	}
-	var wg sync.WaitGroup
-	errs := make(chan error, 4)
-	for i := range 4 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			inst, err := OpenTemplate(context.Background(), tmpl, zerolog.Nop())
-			if err != nil {
-				errs <- err
-				return
-			}
-			defer inst.Close()
-			if err := checkSideModuleClone(inst, i); err != nil {
-				errs <- err
-			}
-		}()
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		t.Error(err)
-	}
+	inParallelClones(t, tmpl, 4, checkSideModuleClone)
 }
 
 // TestSnapshot_sideModulesChained snapshots a clone that loaded one more library, as
