@@ -350,7 +350,6 @@ type linkPlan struct {
 
 const (
 	srcGuest = "guest"
-	srcShim  = "shim"
 	srcHost  = hostModuleName
 )
 
@@ -360,7 +359,7 @@ func (l *linker) plan(lib *library) (*linkPlan, error) {
 	env := wasmbin.ShimSpec{TrapHost: wasmbin.HostFuncRef{Module: srcHost, Name: unresolvedName}}
 	gotMem := wasmbin.ShimSpec{}
 	gotFunc := wasmbin.ShimSpec{}
-	sources := map[string]api.Module{srcGuest: p.guest, srcShim: p.shim}
+	sources := map[string]api.Module{srcGuest: p.guest}
 	plan := &linkPlan{sources: sources}
 	var invokeSigs []string
 	var mainSlots []wasmbin.HostFunc // main exports needing fresh slots
@@ -371,7 +370,7 @@ func (l *linker) plan(lib *library) (*linkPlan, error) {
 		case "env":
 			switch {
 			case im.Kind == wasmbin.KindMemory:
-				env.Reexports = append(env.Reexports, wasmbin.Reexport{From: srcShim, Name: "memory", As: im.Name, Kind: im.Kind, Memory: im.Memory})
+				env.Reexports = append(env.Reexports, wasmbin.Reexport{From: srcGuest, Name: p.module.memoryExport, As: im.Name, Kind: im.Kind, Memory: im.Memory})
 			case im.Kind == wasmbin.KindTable:
 				env.Reexports = append(env.Reexports, wasmbin.Reexport{From: srcGuest, Name: "__indirect_function_table", As: im.Name, Kind: im.Kind, Table: im.Table})
 			case im.Kind == wasmbin.KindGlobal && im.Name == "__memory_base":

@@ -2,6 +2,7 @@ package emscripten
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -13,8 +14,8 @@ import (
 
 // Module is a compiled Emscripten main module (pglite.wasm or initdb.wasm) together with the
 // generated modules every process of it needs: the env shim that re-exports the Go imports
-// (and defines the memory when the guest imports one) and the table helper that places host
-// callbacks in the function table and calls table entries for invoke_*.
+// and the table helper that places host callbacks in the function table and calls table
+// entries for invoke_*.
 type Module struct {
 	Name     string
 	Info     *wasmbin.Module
@@ -25,18 +26,37 @@ type Module struct {
 	invokeSigs []string
 	// unresolved names the imports no host function provides; calling one traps loudly.
 	unresolved []string
+	// memoryExport names the guest's export of the linear memory side modules import.
+	memoryExport string
 }
+
+// guestMemoryExport names the memory export added to a guest that imported its memory.
+const guestMemoryExport = "memory"
 
 // guestModuleName is how the table helper names the process's main instance in its imports.
 const guestModuleName = "guest"
 
 // Compile compiles a main module and its per-module helpers.
 func (rt *Runtime) Compile(ctx context.Context, name string, wasm []byte) (*Module, error) {
+	// The guest defines its memory rather than importing it: wazero's generated code
+	// reaches a defined memory with half the loads (see wasmbin.DefineImportedMemory).
+	local, err := wasmbin.DefineImportedMemory(wasm, guestMemoryExport)
+	switch {
+	case err == nil:
+		wasm = local
+	case !errors.Is(err, wasmbin.ErrNoMemoryImport):
+		return nil, fmt.Errorf("emscripten: %s: define memory: %w", name, err)
+	}
 	info, err := wasmbin.Parse(wasm)
 	if err != nil {
 		return nil, fmt.Errorf("emscripten: parse %s: %w", name, err)
 	}
-	m := &Module{Name: name, Info: info}
+	m := &Module{Name: name, Info: info, memoryExport: guestMemoryExport}
+	for _, e := range info.Exports {
+		if e.Kind == wasmbin.KindMemory {
+			m.memoryExport = e.Name
+		}
+	}
 	if m.compiled, err = rt.compileBytes(ctx, wasm); err != nil {
 		return nil, fmt.Errorf("emscripten: compile %s: %w", name, err)
 	}
@@ -52,15 +72,12 @@ func (rt *Runtime) Compile(ctx context.Context, name string, wasm []byte) (*Modu
 
 // buildShim generates the "env"/"wasi_snapshot_preview1" module for this guest: every
 // imported function is re-exported from the Go host module (or a trap stub when no Go
-// function of that name and type exists), and the memory is defined here when imported.
+// function of that name and type exists).
 func (m *Module) buildShim() []byte {
 	var spec wasmbin.ShimSpec
 	sigs := map[string]bool{}
 	for _, im := range m.Info.Imports {
 		switch im.Kind {
-		case wasmbin.KindMemory:
-			lim := im.Memory
-			spec.Memory = &lim
 		case wasmbin.KindFunc:
 			if sig, ok := strings.CutPrefix(im.Name, "invoke_"); ok {
 				sigs[sig] = true

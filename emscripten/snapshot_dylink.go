@@ -134,7 +134,7 @@ func (l *linker) relink(lib *library) error {
 		}
 	}
 	anon := wazero.NewModuleConfig().WithName("").WithStartFunctions()
-	sources := map[string]api.Module{srcGuest: p.guest, srcShim: p.shim}
+	sources := map[string]api.Module{srcGuest: p.guest}
 	shims := map[string]api.Module{}
 	for _, sh := range lib.shimMods {
 		c, err := sh.mod.compiled(p.rt)
