@@ -29,11 +29,14 @@ type bridgeActor struct {
 	shared *bridgeShared
 	log    zerolog.Logger
 
-	jobs   chan func() // to the worker goroutine
+	jobs   chan job // to the worker goroutine
 	worker *worker
-	inst   *bridge.Instance
-	ready  bool
-	busy   bool // the worker runs a job
+	// offer is the grant of the message being handled, if it carries one: the goroutine
+	// that sent it runs the job that message makes runnable.
+	offer *grant
+	inst  *bridge.Instance
+	ready bool
+	busy  bool // the worker runs a job
 
 	sessions    map[uint64]*session
 	holder      uint64   // the session holding the lease (0: none)
@@ -113,11 +116,18 @@ func (b *bridgeActor) Receive(ctx actor.Context) {
 		}
 		b.answerAttach(ctx, m, ctx.Sender(), false)
 	case *ExecRequest:
+		b.offer = m.grant
 		b.enqueue(ctx, m)
+		b.offer = nil
 	case *inputWanted:
 		b.inputWanted(m.connID)
 	case *jobDone:
+		if m.w != b.worker {
+			return // from the worker of an incarnation before a restart
+		}
+		b.offer = m.next
 		b.finished(ctx, m.res)
+		b.offer = nil
 	case *DetachRequest:
 		b.detach(ctx, m.ConnID)
 	case *CancelRequest:
@@ -163,11 +173,10 @@ func (b *bridgeActor) Receive(ctx actor.Context) {
 // worker of a previous incarnation (after a restart) finishes and releases its instance
 // first: two processes must never share the file system at once.
 func (b *bridgeActor) start(ctx actor.Context) {
-	b.jobs = make(chan func(), 4) // the busy flag keeps at most one job queued; sends never block
+	b.jobs = make(chan job, 4) // the busy flag keeps at most one job queued; sends never block
 	self, system := ctx.Self(), ctx.ActorSystem()
 	send := func(pid *actor.PID, msg any) { system.Root.Send(pid, msg) }
-	w := &worker{send: send, self: self, log: b.log, window: ackWindow, metrics: b.cfg.metrics, failing: &b.shared.failing,
-		readTimeout: b.cfg.ClientReadTimeout}
+	w := &worker{send: send, self: self, log: b.log, metrics: b.cfg.metrics, failing: &b.shared.failing}
 	b.worker = w
 	prev, done := b.shared.workerDone, make(chan struct{})
 	b.shared.workerDone = done
@@ -176,7 +185,7 @@ func (b *bridgeActor) start(ctx actor.Context) {
 	backoff := restartBackoff(b.shared.restarts)
 	shared := b.shared
 	b.busy = true
-	b.jobs <- func() {
+	b.jobs <- func(*grant) {
 		time.Sleep(backoff)
 		if cfg.DataDir == "" {
 			cfg.ReuseFS = shared.fs
@@ -270,7 +279,7 @@ func (b *bridgeActor) attach(m *AttachRequest, sender *actor.PID) *AttachReply {
 		return &AttachReply{Fatal: protocol.FatalError("57P03", "the database system is shutting down")}
 	}
 	s := &session{id: m.ConnID, namer: protocol.NewNamer(uint32(m.ConnID)), pid: sender, user: m.User, settings: m.Settings, cancelPID: m.CancelPID,
-		cancelKey: m.CancelKey, acks: m.Acks, gone: m.Gone, credits: m.Credits, txStatus: 'I', listen: map[string]bool{}}
+		cancelKey: m.CancelKey, out: m.Output, gone: m.Gone, credits: m.Credits, txStatus: 'I', listen: map[string]bool{}}
 	b.sessions[s.id] = s
 	params := make([][2]string, 0, len(b.params)+3)
 	for _, p := range b.params {
@@ -402,13 +411,22 @@ func (b *bridgeActor) runExec(ctx actor.Context, s *session, req *ExecRequest) {
 	b.cfg.metrics.leaseWaited(req.queued)
 	more := make(chan []byte, 1)
 	b.more[s.id] = more
-	job := &execJob{sess: s, req: req, more: more}
 	self, system, w := ctx.Self(), ctx.ActorSystem(), b.worker
-	b.jobs <- func() {
-		res := w.run(job)
+	contended := len(b.waiting) > 0
+	run := func(next *grant) {
+		j := &execJob{sess: s, req: req, more: more, contended: contended}
+		if r := next.reader; r != nil && r.h.id == s.id {
+			j.own = r
+		}
+		res := w.run(j)
 		res.req = req
-		system.Root.Send(self, &jobDone{res: res})
+		system.Root.Send(self, &jobDone{res: res, next: next, w: w})
 	}
+	if b.offer.give(w, s.id, run) {
+		b.offer = nil
+		return
+	}
+	b.jobs <- run
 }
 
 // finished processes a completed batch: notifications, LISTEN bookkeeping, lease release.
@@ -559,7 +577,7 @@ func (b *bridgeActor) runInternal(ctx actor.Context) {
 	b.internalQueue = nil
 	b.busy = true
 	self, system, w := ctx.Self(), ctx.ActorSystem(), b.worker
-	b.jobs <- func() {
+	b.jobs <- func(*grant) {
 		ran := &internalRan{}
 		for _, job := range jobs {
 			apply, err := job(w)
@@ -611,7 +629,7 @@ func (b *bridgeActor) runCleanup(ctx actor.Context, s *session) {
 	b.busy = true
 	self, system, w := ctx.Self(), ctx.ActorSystem(), b.worker
 	id := s.id
-	b.jobs <- func() {
+	b.jobs <- func(*grant) {
 		err := w.cleanup(s, prefix, drop)
 		system.Root.Send(self, &cleanupDone{connID: id, err: err})
 	}
@@ -646,7 +664,7 @@ func (b *bridgeActor) runAPI(ctx actor.Context, s *session) {
 	b.busy = true
 	self, system, w := ctx.Self(), ctx.ActorSystem(), b.worker
 	q, id := s.api, s.id
-	b.jobs <- func() {
+	b.jobs <- func(*grant) {
 		var reply *QueryReply
 		err := w.switchTo(s)
 		if err == nil {

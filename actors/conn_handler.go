@@ -32,8 +32,7 @@ type connHandler struct {
 	log       zerolog.Logger
 
 	namer     protocol.Namer
-	out       chan outItem
-	acks      chan struct{}
+	output    *clientOutput
 	credits   chan struct{}
 	gone      chan struct{}
 	goneOnce  sync.Once
@@ -44,17 +43,11 @@ type connHandler struct {
 	cancelKey []byte
 }
 
-type outItem struct {
-	data  []byte
-	ack   bool
-	final bool // close the connection after writing
-}
-
 func newConnHandler(cfg *Config, id uint64, conn net.Conn, bridge, router *actor.PID, overLimit bool) actor.Actor {
 	return &connHandler{cfg: cfg, id: id, conn: conn, bridge: bridge, router: router, overLimit: overLimit,
-		log:   cfg.Logger.With().Str("component", "conn").Uint64("conn_id", id).Str("remote_addr", conn.RemoteAddr().String()).Logger(),
-		namer: protocol.NewNamer(uint32(id)),
-		gone:  make(chan struct{}), acks: make(chan struct{}, ackWindow+1),
+		log:     cfg.Logger.With().Str("component", "conn").Uint64("conn_id", id).Str("remote_addr", conn.RemoteAddr().String()).Logger(),
+		namer:   protocol.NewNamer(uint32(id)),
+		gone:    make(chan struct{}),
 		credits: make(chan struct{}, maxQueuedBatches)}
 }
 
@@ -80,8 +73,6 @@ func (h *connHandler) Receive(ctx actor.Context) {
 		}
 	case *clientFatal:
 		h.fatal(ctx, m.msg)
-	case *ExecChunk:
-		h.chunk(ctx, m)
 	case *NotificationArrived:
 		h.write(outItem{data: m.Data})
 	case *SessionTerminated:
@@ -126,8 +117,9 @@ func (h *connHandler) handshaken(ctx actor.Context, m *handshaken) {
 		ctx.Stop(ctx.Self())
 		return
 	}
-	h.out = make(chan outItem, 4096)
-	go h.writeLoop(h.out, ctx.ActorSystem(), ctx.Self())
+	h.output = newClientOutput(h.conn, h.cfg.ClientReadTimeout)
+	self, system := ctx.Self(), ctx.ActorSystem()
+	go h.output.run(func(err error) { system.Root.Send(self, &clientGone{err: err}) })
 	if h.overLimit {
 		h.fatal(ctx, protocol.TooManyConnections())
 		return
@@ -150,13 +142,12 @@ func (h *connHandler) handshaken(ctx actor.Context, m *handshaken) {
 	}
 	h.cancelKey = key
 	h.attach = &AttachRequest{ConnID: h.id, User: user, Database: db, Settings: settings,
-		CancelPID: uint32(h.id), CancelKey: key, Acks: h.acks, Gone: h.gone, Credits: h.credits}
+		CancelPID: uint32(h.id), CancelKey: key, Output: h.output, Gone: h.gone, Credits: h.credits}
 	if h.bridge == nil {
 		ctx.Request(h.router, &lookupBridge{Database: db})
 	} else {
 		ctx.Request(h.bridge, h.attach)
 	}
-	self, system := ctx.Self(), ctx.ActorSystem()
 	h.timer = time.AfterFunc(h.cfg.StartupTimeout, func() { system.Root.Send(self, &attachTimeout{}) })
 }
 
@@ -214,8 +205,7 @@ func (h *connHandler) attached2(ctx actor.Context, m *AttachReply) {
 	b = appendBackendKey(b, uint32(h.id), h.cancelKey)
 	b, _ = (&pgproto3.ReadyForQuery{TxStatus: 'I'}).Encode(b)
 	h.write(outItem{data: b})
-	self, system := ctx.Self(), ctx.ActorSystem()
-	go h.readLoop(system, self)
+	h.startReader(ctx.ActorSystem(), ctx.Self())
 }
 
 // appendBackendKey encodes BackendKeyData with a key of any length (protocol 3.2 allows up
@@ -227,164 +217,15 @@ func appendBackendKey(b []byte, pid uint32, key []byte) []byte {
 	return append(b, key...)
 }
 
-// readLoop frames client messages and hands them to the Bridge in batches: everything that is
-// already buffered travels together, so a pipeline reaches the backend in one exchange.
-func (h *connHandler) readLoop(system *actor.ActorSystem, self *actor.PID) {
-	fr := protocol.NewFramer(h.conn)
-	dead := false
-	submit := func(batch [][]byte) {
-		if !dead && !h.submit(system, self, batch) {
-			dead = true
-		}
-	}
-	for {
-		var batch [][]byte
-		size := 0
-		for {
-			msg, err := fr.Next()
-			if err != nil {
-				if len(batch) > 0 {
-					submit(batch)
-				}
-				if !socket.IsBenignClose(err) {
-					_, _ = h.conn.Write(protocol.ProtocolViolation(err.Error()))
-				}
-				system.Root.Send(self, &clientGone{err: err})
-				return
-			}
-			if msg.Type == 'X' {
-				if len(batch) > 0 {
-					submit(batch)
-				}
-				system.Root.Send(self, &clientGone{})
-				return
-			}
-			batch = append(batch, append([]byte(nil), msg.Raw...))
-			size += len(msg.Raw)
-			if fr.Buffered() == 0 || size > 1<<20 {
-				break
-			}
-		}
-		submit(batch)
-	}
-}
-
-// writeLoop writes to the client in order, acknowledging each ExecChunk so that the
-// backend streams no faster than the client reads.
-// It gets the channel as a parameter: the actor clears its field at shutdown.
-func (h *connHandler) writeLoop(out <-chan outItem, system *actor.ActorSystem, self *actor.PID) {
-	for item := range out {
-		if len(item.data) > 0 {
-			if _, err := h.conn.Write(item.data); err != nil {
-				system.Root.Send(self, &clientGone{err: err})
-				drain(out)
-				return
-			}
-		}
-		if item.ack {
-			select {
-			case h.acks <- struct{}{}:
-			default:
-			}
-		}
-		if item.final {
-			h.conn.Close()
-			system.Root.Send(self, &clientGone{})
-			drain(out)
-			return
-		}
-	}
-}
-
-func drain(out <-chan outItem) {
-	for range out {
-	}
-}
-
 func (h *connHandler) write(item outItem) {
-	if h.out == nil || h.closing {
+	if h.output == nil || h.closing {
 		return
 	}
-	select {
-	case h.out <- item:
-	default:
+	if !h.output.post(item) {
 		h.log.Warn().Msg("client is not reading; dropping it")
 		h.closing = true
 		h.stopped.Store(true)
-		h.conn.Close()
 	}
-}
-
-// submit rewrites a batch for this session (private statement and portal names) and sends it
-// to the Bridge. It runs on the reader goroutine, not in Receive: the rewrite only needs the
-// immutable namer, and skipping a hop through this actor's mailbox saves a goroutine switch
-// per query. A malformed message is handed to the actor as a fatal error, and then submit
-// reports false so that the reader drops what follows.
-func (h *connHandler) submit(system *actor.ActorSystem, self *actor.PID, msgs [][]byte) bool {
-	if h.stopped.Load() {
-		return false
-	}
-	select {
-	case h.credits <- struct{}{}: // waits while too many requests are queued
-	case <-h.gone:
-		return false
-	}
-	req := &ExecRequest{ConnID: h.id}
-	var cur []byte
-	for _, m := range msgs {
-		switch m[0] {
-		case 'Q':
-			parseListen(string(m[5:]), req)
-		case 'P':
-			if name, rest, ok := cstring(m[5:]); ok {
-				if q, _, ok := cstring(rest); ok {
-					parseListen(q, req)
-				}
-				if name == "" {
-					req.Segments, cur = flushSeg(req.Segments, cur)
-					req.Segments = append(req.Segments, Segment{Data: protocol.CloseStatement(h.namer.UnnamedStatement()), Internal: true})
-				}
-			}
-		case 'B':
-			if portal, _, ok := cstring(m[5:]); ok && portal == "" {
-				req.Segments, cur = flushSeg(req.Segments, cur)
-				req.Segments = append(req.Segments, Segment{Data: protocol.ClosePortal(h.namer.UnnamedPortal()), Internal: true})
-			}
-		}
-		var err error
-		cur, err = h.namer.Rewrite(cur, m)
-		if err != nil {
-			system.Root.Send(self, &clientFatal{msg: protocol.ProtocolViolation(fmt.Sprintf("invalid message format: %v", err))})
-			return false
-		}
-	}
-	req.Segments, _ = flushSeg(req.Segments, cur)
-	system.Root.Send(h.bridge, req)
-	return true
-}
-
-func flushSeg(segs []Segment, cur []byte) ([]Segment, []byte) {
-	if len(cur) > 0 {
-		segs = append(segs, Segment{Data: cur})
-	}
-	return segs, nil
-}
-
-func cstring(b []byte) (string, []byte, bool) {
-	for i, c := range b {
-		if c == 0 {
-			return string(b[:i]), b[i+1:], true
-		}
-	}
-	return "", nil, false
-}
-
-func (h *connHandler) chunk(ctx actor.Context, m *ExecChunk) {
-	if m.Err != nil {
-		h.fatal(ctx, protocol.FatalError("XX000", "terminating connection because the database instance failed"))
-		return
-	}
-	h.write(outItem{data: m.Data, ack: !m.Done})
 }
 
 // fatal sends a final error and closes.
@@ -392,7 +233,7 @@ func (h *connHandler) fatal(ctx actor.Context, msg []byte) {
 	if h.closing {
 		return
 	}
-	if h.out == nil {
+	if h.output == nil {
 		_, _ = h.conn.Write(msg)
 		ctx.Stop(ctx.Self())
 		return
@@ -400,8 +241,6 @@ func (h *connHandler) fatal(ctx actor.Context, msg []byte) {
 	h.write(outItem{data: msg, final: true})
 	h.closing = true
 	h.stopped.Store(true)
-	// A client that does not read must not keep the writer blocked forever.
-	_ = h.conn.SetWriteDeadline(time.Now().Add(5 * time.Second))
 }
 
 // shutdown closes the socket and tells the Bridge the session is gone.
@@ -415,8 +254,7 @@ func (h *connHandler) shutdown(ctx actor.Context) {
 		h.timer.Stop()
 	}
 	h.conn.Close()
-	if h.out != nil {
-		close(h.out)
-		h.out = nil
+	if h.output != nil {
+		h.output.close()
 	}
 }

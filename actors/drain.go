@@ -43,7 +43,7 @@ func (b *bridgeActor) drainStep(ctx actor.Context) {
 	b.sessions, b.waiting, b.holder = map[uint64]*session{}, nil, 0
 	d.closing, b.busy = true, true
 	self, system, w := ctx.Self(), ctx.ActorSystem(), b.worker
-	b.jobs <- func() {
+	b.jobs <- func(*grant) {
 		if st, err := w.sync(); err == nil && st != 'I' {
 			_, _ = w.query("ROLLBACK")
 		}

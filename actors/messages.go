@@ -1,6 +1,7 @@
 package actors
 
 import (
+	"io"
 	"net"
 	"time"
 
@@ -24,9 +25,10 @@ type AttachRequest struct {
 	Settings  map[string]string // startup parameters that are session settings
 	CancelPID uint32
 	CancelKey []byte
-	// Acks receives one value per ExecChunk the client has written, bounding the chunks in
-	// flight: a slow reader slows only its own query.
-	Acks chan struct{}
+	// Output takes the backend's answers to the client's requests, in order, written by
+	// whichever goroutine runs them. A write blocks while the client does not read and fails
+	// once the client is gone or was dropped for not reading.
+	Output io.Writer
 	// Gone is closed when the client disconnects; a streaming Exec stops waiting for it.
 	Gone <-chan struct{}
 	// Credits holds one token per ExecRequest the client has sent and the Bridge has not
@@ -57,6 +59,8 @@ type ExecRequest struct {
 	UnlistenAll      bool
 	// queued is when the Bridge received it, for the lease-wait metric.
 	queued time.Time
+	// grant is the sending reader's offer to run the batch itself (see grant).
+	grant *grant
 }
 
 // Segment is a run of whole frontend messages.
@@ -78,15 +82,6 @@ type CancelRequest struct {
 }
 
 // --- Bridge -> ConnectionHandler -------------------------------------------------------------
-
-// ExecChunk is part of the backend's answer to an ExecRequest, in order. The last chunk has
-// Done set and carries the transaction status of the final ReadyForQuery.
-type ExecChunk struct {
-	Data     []byte
-	Done     bool
-	TxStatus byte  // 'I', 'T' or 'E' when Done and the batch ended at a sync point
-	Err      error // the instance failed; the client must be disconnected
-}
 
 // NotificationArrived is a NOTIFY for a channel the client listens on: an encoded
 // NotificationResponse to write while the client is idle or busy.
@@ -179,8 +174,13 @@ type instanceOpened struct {
 	timed bridge.Timings
 }
 
-// jobDone reports a finished client batch.
-type jobDone struct{ res execResult }
+// jobDone reports a finished client batch. next is the finishing goroutine's offer to run
+// the following job; w tells a stale report (from before a restart) from a current one.
+type jobDone struct {
+	res  execResult
+	next *grant
+	w    *worker
+}
 
 // inputWanted is the worker asking for a client's next request during COPY FROM STDIN.
 type inputWanted struct{ connID uint64 }

@@ -1,6 +1,8 @@
 package actors
 
 import (
+	"io"
+
 	"github.com/asynkron/protoactor-go/actor"
 
 	"github.com/pglite-go/pglite/protocol"
@@ -15,7 +17,7 @@ type session struct {
 	settings  map[string]string
 	cancelPID uint32
 	cancelKey []byte
-	acks      chan struct{}
+	out       io.Writer     // see AttachRequest.Output
 	credits   chan struct{} // see AttachRequest.Credits
 	gone      <-chan struct{}
 
@@ -39,6 +41,3 @@ func (s *session) took() {
 	default:
 	}
 }
-
-// ackWindow is how many ExecChunks may be unwritten by a client before its query waits.
-const ackWindow = 8

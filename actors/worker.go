@@ -6,8 +6,8 @@ import (
 	"fmt"
 	"maps"
 	"strings"
+	"sync"
 	"sync/atomic"
-	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
 	"github.com/jackc/pgx/v5/pgproto3"
@@ -17,10 +17,11 @@ import (
 	"github.com/pglite-go/pglite/protocol"
 )
 
-// worker is the goroutine that owns the Bridge's bridge.Instance. Queries can run for a long
-// time, so they never run inside the Bridge actor's Receive: the actor hands jobs to the
-// worker over a channel and the worker reports back with messages. Every call into the
-// instance happens here, one at a time.
+// worker holds the Bridge's bridge.Instance and its goroutine. Queries can run for a long
+// time, so they never run inside the Bridge actor's Receive: the actor hands out jobs, to
+// the goroutine that offered to run them (see grant) or over a channel to the worker's own,
+// and the job reports back with a message. Every call into the instance happens in a job,
+// one at a time.
 type worker struct {
 	inst    *bridge.Instance
 	send    func(pid *actor.PID, msg any)
@@ -29,21 +30,25 @@ type worker struct {
 	cur     backendSession // whose settings the backend holds now; owned by the goroutine
 	metrics *Metrics
 	failing *atomic.Bool // set when the instance broke, before the Bridge actor knows
-	// readTimeout bounds how long a result waits for its client to read.
-	readTimeout time.Duration
-	window      int
+
+	// mu is held while a job runs (on whichever goroutine) and while the instance is closed.
+	mu     sync.Mutex
+	closed bool // the instance was released; no job may run
 }
 
 // loop runs jobs until the Bridge actor stops or restarts, then releases the instance (a
 // broken one is only freed; a healthy one is shut down cleanly).
-func (w *worker) loop(jobs <-chan func(), prev <-chan struct{}, done chan<- struct{}) {
+func (w *worker) loop(jobs <-chan job, prev <-chan struct{}, done chan<- struct{}) {
 	defer close(done)
 	if prev != nil {
 		<-prev
 	}
-	for job := range jobs {
-		job()
+	for j := range jobs {
+		w.execute(j, nil)
 	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.closed = true
 	if w.inst != nil {
 		_ = w.inst.Close()
 	}
@@ -56,7 +61,7 @@ type backendSession struct {
 	settings map[string]string
 }
 
-// chunkSize bounds one ExecChunk; output is coalesced up to it.
+// chunkSize bounds one write to the client; output is coalesced up to it.
 const chunkSize = 64 << 10
 
 // execJob is one ExecRequest to run for a session.
@@ -64,6 +69,13 @@ type execJob struct {
 	sess *session
 	req  *ExecRequest
 	more chan []byte // requests of the same client that feed a running COPY
+	// own is the session's reader when the job runs on it; a COPY then reads its input
+	// from the socket itself.
+	own *connReader
+	// contended: other sessions waited for the backend when the job started. If the job
+	// releases the lease, its last write is left to the client's writer goroutine and the
+	// backend goes on with the next client at once.
+	contended bool
 }
 
 // execResult reports a finished execJob to the Bridge actor.
@@ -132,19 +144,18 @@ func (w *worker) run(j *execJob) execResult {
 
 // streamState scans one batch's output as it streams.
 type streamState struct {
-	w           *worker
-	job         *execJob
-	namer       protocol.Namer
-	scan        protocol.BackendScanner
-	buf         []byte
-	outstanding int
-	gone        bool
-	lastType    byte
-	txStatus    byte
-	dirty       bool
-	listenTags  int
-	roles       bool
-	notes       [][]byte
+	w          *worker
+	job        *execJob
+	namer      protocol.Namer
+	scan       protocol.BackendScanner
+	buf        []byte
+	gone       bool
+	lastType   byte
+	txStatus   byte
+	dirty      bool
+	listenTags int
+	roles      bool
+	notes      [][]byte
 }
 
 func (st *streamState) out(b []byte) error {
@@ -182,48 +193,58 @@ func (st *streamState) emit(msg []byte) error {
 	}
 	st.buf = append(st.buf, msg...)
 	if len(st.buf) >= chunkSize {
-		return st.flush(false)
+		return st.flush()
 	}
 	return nil
 }
 
-// flush sends the buffered output, waiting for acks when too many chunks are unwritten.
-func (st *streamState) flush(done bool) error {
+// flush writes the buffered output to the client. The write blocks while the client does
+// not read (the client is dropped after its read timeout) and fails once it is gone.
+func (st *streamState) flush() error {
 	if st.gone {
 		return errClientGone
 	}
-	sess := st.job.sess
-	if !done && st.outstanding >= st.w.window {
-		timer := time.NewTimer(st.w.readTimeout)
-		defer timer.Stop()
-		select {
-		case <-sess.acks:
-			st.outstanding--
-		case <-sess.gone:
-			st.gone = true
-			return errClientGone
-		case <-timer.C:
-			// The client stopped reading while it holds the backend: end its query and
-			// its session rather than let it stall every other client.
-			st.gone = true
-			st.w.send(sess.pid, &SessionTerminated{Message: protocol.FatalError("08006",
-				"terminating connection because the client stopped reading its results")})
-			return errClientGone
-		}
+	if len(st.buf) == 0 {
+		return nil
 	}
-	data := st.buf
-	st.buf = nil
-	st.w.send(sess.pid, &ExecChunk{Data: data})
-	st.outstanding++
+	_, err := st.job.sess.out.Write(st.buf)
+	st.buf = st.buf[:0]
+	if err != nil {
+		if errors.Is(err, errClientNotReading) {
+			st.w.log.Warn().Uint64("conn_id", st.job.sess.id).Msg("client stopped reading its results; dropping it")
+		}
+		st.gone = true
+		return errClientGone
+	}
 	return nil
+}
+
+// handOff queues the rest of the output for the client's writer goroutine when the batch
+// ends the client's turn and others wait for the backend.
+func (st *streamState) handOff() bool {
+	if !st.job.contended || st.lastType != 'Z' || st.txStatus != 'I' || st.gone || len(st.buf) == 0 {
+		return false
+	}
+	later, ok := st.job.sess.out.(interface{ writeLater([]byte) bool })
+	if !ok || !later.writeLater(st.buf) {
+		return false
+	}
+	st.buf = st.buf[:0]
+	return true
 }
 
 // more waits for the client's next request while a COPY FROM STDIN runs.
 func (st *streamState) more() ([]byte, error) {
-	if len(st.buf) > 0 {
-		if err := st.flush(false); err != nil {
+	if err := st.flush(); err != nil {
+		return copyFail, nil
+	}
+	if own := st.job.own; own != nil {
+		data := own.copyInput()
+		if data == nil {
+			st.gone = true
 			return copyFail, nil
 		}
+		return data, nil
 	}
 	st.w.send(st.w.self, &inputWanted{connID: st.job.sess.id})
 	select {
@@ -238,13 +259,18 @@ func (st *streamState) more() ([]byte, error) {
 	}
 }
 
-// finish sends the last chunk and fills in the result. Outstanding acks are drained later:
-// the session's ack channel has room for the whole window.
+// finish writes the rest of the output and fills in the result.
 func (st *streamState) finish(res *execResult) {
-	if res.err != nil && st.w.failing != nil {
-		// The client learns of the failure from the chunk below, maybe before the Bridge
-		// actor does: new sessions must not attach to the dying incarnation meanwhile.
-		st.w.failing.Store(true)
+	if res.err != nil {
+		if st.w.failing != nil {
+			// The client learns of the failure from the message below, maybe before the
+			// Bridge actor does: new sessions must not attach to the dying incarnation.
+			st.w.failing.Store(true)
+		}
+		st.w.send(st.job.sess.pid, &SessionTerminated{Message: protocol.FatalError("XX000",
+			"terminating connection because the database instance failed")})
+	} else if !st.handOff() {
+		_ = st.flush()
 	}
 	res.gone = st.gone
 	res.atSync = st.lastType == 'Z'
@@ -252,10 +278,6 @@ func (st *streamState) finish(res *execResult) {
 	res.notifications = st.notes
 	res.listenTags = st.listenTags
 	res.rolesChanged = st.roles
-	if !st.gone {
-		st.w.send(st.job.sess.pid, &ExecChunk{Data: st.buf, Done: true, TxStatus: st.txStatus, Err: res.err})
-		st.buf = nil
-	}
 	if st.dirty && res.err == nil {
 		if s, err := st.w.captureSettings(); err == nil {
 			res.settings = s
