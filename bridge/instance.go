@@ -81,7 +81,7 @@ func Open(ctx context.Context, cfg Config) (*Instance, error) {
 	inst := &Instance{cfg: cfg, log: cfg.Logger.With().Str("component", "bridge").Logger()}
 	inst.Timings.Assets = time.Since(start)
 	t := time.Now()
-	if inst.eng, err = getEngine(ctx, a, cfg.compileCacheDir()); err != nil {
+	if inst.eng, err = getEngine(ctx, a, cfg.compileCacheDir(), inst.log); err != nil {
 		return nil, err
 	}
 	inst.Timings.Compile = time.Since(t)

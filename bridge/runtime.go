@@ -6,6 +6,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/rs/zerolog"
+
 	"github.com/pglite-go/pglite/emscripten"
 )
 
@@ -26,7 +28,7 @@ var (
 )
 
 // getEngine returns the shared engine for a set of assets, compiling on first use.
-func getEngine(ctx context.Context, a *Assets, cacheDir string) (*engine, error) {
+func getEngine(ctx context.Context, a *Assets, cacheDir string, log zerolog.Logger) (*engine, error) {
 	enginesMu.Lock()
 	defer enginesMu.Unlock()
 	if e, ok := engines[a.Hash]; ok {
@@ -46,6 +48,11 @@ func getEngine(ctx context.Context, a *Assets, cacheDir string) (*engine, error)
 	}
 	if e.initdb, err = rt.Compile(ctx, "initdb.wasm", a.InitdbWasm); err != nil {
 		return nil, fmt.Errorf("bridge: %w", err)
+	}
+	for _, m := range []*emscripten.Module{e.pglite, e.initdb} {
+		if m.BoundsPassErr != nil {
+			log.Warn().Err(m.BoundsPassErr).Str("module", m.Name).Msg("bounds-check pass skipped; the module runs unmodified")
+		}
 	}
 	e.compile = time.Since(start)
 	// The compiled modules are all that is needed from here on; drop 9 MB of bytes.
