@@ -84,8 +84,8 @@ func (r *connReader) submit(msgs [][]byte) bool {
 	}
 	req.grant = &grant{reader: r}
 	r.system.Root.Send(h.bridge, req)
-	if w, j := req.grant.take(); j != nil {
-		w.execute(j, r)
+	if w, j, conn := req.grant.take(); j != nil {
+		w.execute(j, conn, r)
 	}
 	return true
 }

@@ -44,7 +44,7 @@ func (w *worker) loop(jobs <-chan job, prev <-chan struct{}, done chan<- struct{
 		<-prev
 	}
 	for j := range jobs {
-		w.execute(j, nil)
+		w.execute(j, 0, nil)
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
