@@ -2,7 +2,6 @@ package emscripten
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -41,22 +40,9 @@ const guestModuleName = "guest"
 
 // Compile compiles a main module and its per-module helpers.
 func (rt *Runtime) Compile(ctx context.Context, name string, wasm []byte) (*Module, error) {
-	// The guest defines its memory rather than importing it: wazero's generated code
-	// reaches a defined memory with half the loads (see wasmbin.DefineImportedMemory).
-	local, err := wasmbin.DefineImportedMemory(wasm, guestMemoryExport)
-	switch {
-	case err == nil:
-		wasm = local
-	case !errors.Is(err, wasmbin.ErrNoMemoryImport):
-		return nil, fmt.Errorf("emscripten: %s: define memory: %w", name, err)
-	}
-	// Let one bounds check cover a run of accesses through the same pointer, and all
-	// accesses to static data, so wazero emits fewer checks (see
-	// wasmbin.HoistBoundsChecks; about 5% per query on PostgreSQL). On an instruction
-	// the pass does not know it fails, and the module compiles as it was.
-	hoisted, hoistErr := wasmbin.HoistBoundsChecks(wasm)
-	if hoistErr == nil {
-		wasm = hoisted
+	wasm, hoistErr, err := rt.rewriteGuest(wasm)
+	if err != nil {
+		return nil, fmt.Errorf("emscripten: %s: %w", name, err)
 	}
 	info, err := wasmbin.Parse(wasm)
 	if err != nil {

@@ -42,6 +42,8 @@ type Runtime struct {
 	// generated holds compiled shims and slot installers, see compileGenerated.
 	generated map[[32]byte]wazero.CompiledModule
 	workers   int
+	// rewriteDir keeps rewritten main modules (see rewriteGuest); empty: no disk cache.
+	rewriteDir string
 }
 
 // NewRuntime creates the wazero runtime and instantiates the Go host module.
@@ -58,6 +60,7 @@ func NewRuntime(ctx context.Context, cfg RuntimeConfig) (*Runtime, error) {
 		}
 		rt.cache = c
 		rc = rc.WithCompilationCache(c)
+		rt.rewriteDir = filepath.Join(cfg.CacheDir, "rewritten")
 	}
 	rt.r = wazero.NewRuntimeWithConfig(ctx, rc)
 	rt.workers = cfg.CompilationWorkers
