@@ -36,7 +36,8 @@ func (r *connReader) loop() {
 		}
 	}
 	if r.err != nil && !socket.IsBenignClose(r.err) {
-		_, _ = r.h.conn.Write(protocol.ProtocolViolation(r.err.Error()))
+		// Through the output, in order with a result a job may be writing meanwhile.
+		_, _ = r.h.output.Write(protocol.ProtocolViolation(r.err.Error()))
 	}
 	r.system.Root.Send(r.self, &clientGone{err: r.err})
 }
