@@ -27,7 +27,7 @@ type worker struct {
 	send    func(pid *actor.PID, msg any)
 	self    *actor.PID
 	log     zerolog.Logger
-	cur     backendSession // whose settings the backend holds now; owned by the goroutine
+	cur     backendSession // whose settings the backend holds now; only jobs touch it (under mu)
 	metrics *Metrics
 	failing *atomic.Bool // set when the instance broke, before the Bridge actor knows
 
