@@ -5,10 +5,6 @@ import (
 	"io"
 	"net"
 	"testing"
-
-	"github.com/rs/zerolog"
-
-	"github.com/pglite-go/pglite/bridge"
 )
 
 // The floor of any loopback server on this machine, to read Benchmark_serverSelect1 against:
@@ -67,13 +63,8 @@ func Benchmark_loopbackEcho(b *testing.B) {
 }
 
 func Benchmark_execSelect1AfterEcho(b *testing.B) {
-	skipWithoutAssets(b)
 	ctx := context.Background()
-	inst, err := bridge.Open(ctx, bridge.Config{Logger: zerolog.Nop()})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { _ = inst.Close() })
+	inst := openDirect(b)
 	c := echoConn(b)
 	msg, q := make([]byte, 20), select1(b)
 	var rc replyChecker

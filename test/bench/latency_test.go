@@ -34,6 +34,17 @@ func select1(b *testing.B) []byte {
 	return msg
 }
 
+// openDirect opens an in-memory instance for the direct (no server) benchmarks.
+func openDirect(b *testing.B) *bridge.Instance {
+	skipWithoutAssets(b)
+	inst, err := bridge.Open(context.Background(), bridge.Config{Logger: zerolog.Nop()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = inst.Close() })
+	return inst
+}
+
 func skipWithoutAssets(b *testing.B) {
 	if _, err := bridge.LoadAssets(""); err != nil {
 		b.Skipf("assets: %v", err)
@@ -91,13 +102,8 @@ func (r *replyChecker) check(b *testing.B) {
 // Benchmark_execSelect1Direct is the floor: one Exec of a simple Query on an in-memory
 // instance, with no socket, actor or framing in between.
 func Benchmark_execSelect1Direct(b *testing.B) {
-	skipWithoutAssets(b)
 	ctx := context.Background()
-	inst, err := bridge.Open(ctx, bridge.Config{Logger: zerolog.Nop()})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { _ = inst.Close() })
+	inst := openDirect(b)
 	msg := select1(b)
 	var rc replyChecker
 	out := func(p []byte) error { rc.feed(p); return nil }
@@ -275,13 +281,8 @@ func Benchmark_serverSelect1Pgx(b *testing.B) {
 // Benchmark_execAccountSelectDirect is the floor of a pgbench -S transaction: the same
 // primary-key lookup on a 100,000-row pgbench_accounts, straight through Exec.
 func Benchmark_execAccountSelectDirect(b *testing.B) {
-	skipWithoutAssets(b)
 	ctx := context.Background()
-	inst, err := bridge.Open(ctx, bridge.Config{Logger: zerolog.Nop()})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { _ = inst.Close() })
+	inst := openDirect(b)
 	var rc replyChecker
 	out := func(p []byte) error { rc.feed(p); return nil }
 	for _, sql := range []string{

@@ -7,9 +7,6 @@ import (
 	"testing"
 
 	"github.com/jackc/pgx/v5/pgproto3"
-	"github.com/rs/zerolog"
-
-	"github.com/pglite-go/pglite/bridge"
 )
 
 // Benchmark_execTPCBDirect is the floor of a pgbench TPC-B-like transaction: the same seven
@@ -17,13 +14,8 @@ import (
 // schema, each as its own simple Query straight through Exec, with no server in between.
 // One op is one transaction.
 func Benchmark_execTPCBDirect(b *testing.B) {
-	skipWithoutAssets(b)
 	ctx := context.Background()
-	inst, err := bridge.Open(ctx, bridge.Config{Logger: zerolog.Nop()})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { _ = inst.Close() })
+	inst := openDirect(b)
 	var rc replyChecker
 	out := func(p []byte) error { rc.feed(p); return nil }
 	run := func(sql string) {
