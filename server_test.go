@@ -114,3 +114,35 @@ func TestServer_template(t *testing.T) {
 		c.Close(ctx)
 	}
 }
+
+// TestServer_inProcessBatch: a pgx batch of 2,000 queries over the in-process connection,
+// a net.Pipe with no buffer at all. The server runs a batch on the goroutine that read it
+// and writes the answers before it reads on, so this only completes because pgx reads
+// while it writes, as it must with any PostgreSQL server. A stall would end in the
+// server's client read timeout or the test context's deadline, and fail.
+func TestServer_inProcessBatch(t *testing.T) {
+	srv := start(t, pglite.Options{})
+	ctx := ctxT(t)
+	conn, err := srv.Connect(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	batch := &pgx.Batch{}
+	for i := range 2000 {
+		batch.Queue("select $1::int + 1, repeat('x', 100)", i)
+	}
+	start := time.Now()
+	br := conn.SendBatch(ctx, batch)
+	for i := range 2000 {
+		var v int
+		var s string
+		if err := br.QueryRow().Scan(&v, &s); err != nil || v != i+1 || len(s) != 100 {
+			t.Fatalf("query %d: %d %d %v", i, v, len(s), err)
+		}
+	}
+	if err := br.Close(); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("2,000 queries in %v", time.Since(start))
+}
