@@ -14,14 +14,16 @@ import (
 var (
 	ErrMessageTooLarge    = errors.New("protocol: message too large")
 	ErrBadLength          = errors.New("protocol: invalid message length")
-	ErrUnknownMessageType = errors.New("protocol: unknown frontend message type")
+	ErrUnknownMessageType = errors.New("invalid frontend message type")
 )
 
-// frontendTypes marks every type byte a client may send after startup. A
-// relay must refuse anything else instead of passing it to the shared
-// backend, where a protocol violation would end every session at once.
+// frontendTypes marks every type byte a client may send after startup: the
+// ones PostgresMain accepts. A relay must refuse anything else, including a
+// stray password message ('p', valid only during authentication), instead of
+// passing it to the shared backend, where a protocol violation would end
+// every session at once.
 var frontendTypes = func() (t [256]bool) {
-	for _, c := range []byte("BCdcfDEHFPpQSX") {
+	for _, c := range []byte("BCdcfDEHFPQSX") {
 		t[c] = true
 	}
 	return t
@@ -87,7 +89,7 @@ func (f *Framer) Next() (Message, error) {
 	}
 	typ := hdr[0]
 	if !frontendTypes[typ] {
-		return Message{}, fmt.Errorf("%w: %q", ErrUnknownMessageType, typ)
+		return Message{}, fmt.Errorf("%w %d", ErrUnknownMessageType, typ) // PostgreSQL's words
 	}
 	length := int64(int32(binary.BigEndian.Uint32(hdr[1:])))
 	if length < 4 {

@@ -174,7 +174,7 @@ func TestIsFrontendType(t *testing.T) {
 			n++
 		}
 	}
-	if n != 14 || !IsFrontendType('p') || IsFrontendType('Z') {
+	if n != 13 || IsFrontendType('p') || !IsFrontendType('Q') || IsFrontendType('Z') {
 		t.Fatalf("%d frontend types", n)
 	}
 }

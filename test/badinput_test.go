@@ -81,6 +81,7 @@ func TestBadInput(t *testing.T) {
 		{"length over 1GB", true, msg('Q', 0x7fffff00, nil), "08P01"},
 		{"negative length", true, msg('Q', -5, nil), "08P01"},
 		{"unknown message type", true, msg('!', 4, nil), "08P01"},
+		{"password message after login", true, msg('p', 9, []byte("pass\x00")), "invalid frontend message type 112"},
 		{"half a message", true, msg('Q', 100, []byte("select")), ""},
 		{"malformed parse", true, msg('P', 6, []byte{'a', 'b'}), "08P01"},
 	}
