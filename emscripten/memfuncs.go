@@ -7,7 +7,7 @@ import (
 // memoryFuncs grow the heap and map files into linear memory.
 var memoryFuncs = map[string]hostFunc{
 	"emscripten_resize_heap":  hf("i", "i", resizeHeap),
-	"emscripten_get_heap_max": hf("", "i", func(p *Process, s []uint64) { s[0] = uint64(uint32(heapMax)) }),
+	"emscripten_get_heap_max": hf("", "i", func(p *Process, s []uint64) { s[0] = uint64(uint32(p.MemoryLimit())) }),
 	"_mmap_js":                hf("iiiijii", "i", mmapJS),
 	"_munmap_js":              hf("iiiiij", "i", munmapJS),
 }
@@ -18,12 +18,13 @@ const (
 )
 
 // resizeHeap grows linear memory to at least the requested size. With the reserved mapping
-// behind the memory this is a reslice, so no over-allocation is needed.
+// behind the memory this is a reslice, so no over-allocation is needed. Past the process's
+// memory limit it returns 0, which sbrk turns into ENOMEM and malloc into NULL.
 func resizeHeap(p *Process, s []uint64) {
 	want := uint64(uint32(s[0]))
 	mem := p.guest.Memory()
 	cur := uint64(mem.Size())
-	if want > heapMax {
+	if want > heapMax || (want > cur && p.refuseGrowth(want)) {
 		s[0] = 0
 		return
 	}
