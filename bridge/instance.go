@@ -71,7 +71,10 @@ type Timings struct {
 // the first time), and boots the single-user backend.
 func Open(ctx context.Context, cfg Config) (*Instance, error) {
 	if t := cfg.Template; t != nil && cfg.DataDir == "" && cfg.ReuseFS == nil {
-		return OpenTemplate(ctx, t, cfg.Logger)
+		return openTemplate(ctx, t, cfg.Logger, cfg.MaxMemory)
+	}
+	if err := cfg.checkMemory(); err != nil {
+		return nil, err
 	}
 	start := time.Now()
 	a, err := LoadAssets(cfg.AssetsDir)
@@ -92,6 +95,7 @@ func Open(ctx context.Context, cfg Config) (*Instance, error) {
 	inst.Timings.Cluster = time.Since(t)
 	t = time.Now()
 	if err := inst.boot(ctx); err != nil {
+		err = inst.explainBoot(err)
 		inst.release()
 		return nil, err
 	}
@@ -185,7 +189,7 @@ func newBackendProcess(ctx context.Context, eng *engine, fs *vfs.FS, name string
 	cfg := emscripten.ProcessConfig{
 		Name: name, FS: fs, Env: backendEnv("postgres", "postgres"), Logger: log,
 		Stdout: logWriter(log, name, "stdout"), Stderr: logWriter(log, name, "stderr"),
-		OnUnresolved: raiseUnresolved,
+		OnUnresolved: raiseUnresolved, OnStackOverflow: raiseStackDepth,
 	}
 	if cbs[cbPopen] == nil {
 		cbs[cbPopen] = popenLocale
@@ -276,7 +280,7 @@ func (inst *Instance) boot(ctx context.Context) error {
 	var cbs [8]emscripten.CallbackFunc
 	cbs[cbRead] = inst.readCallback
 	cbs[cbWrite] = inst.writeCallback
-	p, err := newBackendProcess(ctx, inst.eng, inst.fs, "main", inst.log, cbs)
+	p, err := newBackendProcess(emscripten.WithMemoryLimit(ctx, inst.cfg.MaxMemory), inst.eng, inst.fs, "main", inst.log, cbs)
 	if err != nil {
 		return err
 	}

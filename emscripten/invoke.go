@@ -106,11 +106,19 @@ func invokeFn(sig string) hostFuncImpl {
 			panic(err)
 		}
 		err = f.CallWithStack(p.ctx, stack)
-		pool.put(f)
 		if err == nil {
+			pool.put(f)
 			return
 		}
 		p.SetStackPointer(sp)
+		if isStackOverflow(err) {
+			// f's engine stack grew to wazero's ceiling; let it go rather than keep that
+			// memory pooled.
+			err = p.recoverStackOverflow(err)
+			p.SetStackPointer(sp)
+		} else {
+			pool.put(f)
+		}
 		var lj longjmpSignal
 		if !errors.As(err, &lj) {
 			panic(err)

@@ -36,6 +36,10 @@ type ProcessConfig struct {
 	// OnUnresolved runs when a side module calls a symbol nothing defines; it may raise a
 	// guest error (unwinding with CallNested) instead of the default trap.
 	OnUnresolved func(p *Process, lib, symbol string)
+	// OnStackOverflow runs inside the innermost invoke_* frame whose callee exhausted the
+	// engine's call stack, after the stack pointer is restored. It should raise a guest error
+	// (unwinding with CallNested); if it returns, the overflow ends the process as a trap.
+	OnStackOverflow func(p *Process)
 }
 
 // CallbackFunc is a host callback reached through the guest's function table. Its stack holds
@@ -176,8 +180,14 @@ func (p *Process) Call(name string, args ...uint64) (uint64, error) {
 	if p.broken != nil {
 		return 0, p.broken
 	}
+	sp := p.StackPointer()
 	r, err := p.exportPool(name).call(p.ctx, args...)
 	if err != nil {
+		if isStackOverflow(err) {
+			// No invoke_* frame was below: handle it here, as the innermost one would.
+			p.SetStackPointer(sp)
+			err = p.recoverStackOverflow(err)
+		}
 		return 0, p.classify(err)
 	}
 	return r, nil
