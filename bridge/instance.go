@@ -57,6 +57,7 @@ type Instance struct {
 	queryCancel      *int32
 	broken           error
 	closed           bool
+	dirLock          *dataDirLock // held while the instance lives, for a host data dir
 	Timings          Timings
 }
 
@@ -90,6 +91,7 @@ func Open(ctx context.Context, cfg Config) (*Instance, error) {
 	inst.Timings.Compile = time.Since(t)
 	t = time.Now()
 	if inst.fs, err = inst.prepareFS(ctx); err != nil {
+		inst.release()
 		return nil, err
 	}
 	inst.Timings.Cluster = time.Since(t)
@@ -158,6 +160,11 @@ func (inst *Instance) hostFS(ctx context.Context) (*vfs.FS, error) {
 	if err := os.MkdirAll(inst.cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("bridge: data dir: %w", err)
 	}
+	lock, err := lockDataDir(inst.cfg.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	inst.dirLock = lock
 	if _, err := os.Stat(filepath.Join(inst.cfg.DataDir, "PG_VERSION")); err != nil {
 		tmpl, fromCache, err := templateCluster(ctx, inst.eng, inst.cfg.CacheDir, inst.log)
 		if err != nil {
@@ -364,6 +371,8 @@ func (inst *Instance) release() {
 		inst.proc.Close()
 		inst.proc = nil
 	}
+	inst.dirLock.unlock()
+	inst.dirLock = nil
 }
 
 // ReusableFS returns the in-memory file system, for Config.ReuseFS after a failure.
