@@ -41,6 +41,11 @@ type Config struct {
 	// hundreds. Every other field but Logger is then taken from the template. Ignored with
 	// DataDir, and when ReuseFS is set (a restart after a failure recovers that FS instead).
 	Template *Template
+	// MaxMemory caps the instance's linear memory in bytes (0: the module's maximum, 2 GiB).
+	// A query that needs more gets ERROR 53200 "out of memory" and the instance goes on; it
+	// must leave room for the boot (see MinMemory). Unlike the other fields it applies to a
+	// clone of a Template too (when 0, the template's own limit does).
+	MaxMemory uint64
 }
 
 func (c *Config) sharedBuffers() string {

@@ -59,8 +59,20 @@ func (t *Template) MemorySize() int { return t.snap.Size() }
 // (pass the zero Logger for none). The instance is independent of t and of every other
 // clone; closing it never affects them.
 func OpenTemplate(ctx context.Context, t *Template, log zerolog.Logger) (*Instance, error) {
+	return openTemplate(ctx, t, log, 0)
+}
+
+// openTemplate is OpenTemplate with a memory limit (0: the template's own).
+func openTemplate(ctx context.Context, t *Template, log zerolog.Logger, maxMemory uint64) (*Instance, error) {
 	cfg := t.cfg
 	cfg.Logger, cfg.Template = log, t
+	if maxMemory != 0 {
+		cfg.MaxMemory = maxMemory
+	}
+	if cfg.MaxMemory != 0 && uint64(t.snap.Size()) > cfg.MaxMemory {
+		return nil, fmt.Errorf("%w: MaxMemory %s is below the template's %s", ErrMemoryLimit,
+			FormatSize(cfg.MaxMemory), FormatSize(uint64(t.snap.Size())))
+	}
 	return openClone(ctx, cfg)
 }
 
@@ -75,7 +87,7 @@ func openClone(ctx context.Context, cfg Config) (*Instance, error) {
 	var cbs [8]emscripten.CallbackFunc
 	cbs[cbRead] = inst.readCallback
 	cbs[cbWrite] = inst.writeCallback
-	p, err := newBackendProcess(ctx, t.eng, inst.fs, "main", inst.log, cbs)
+	p, err := newBackendProcess(emscripten.WithMemoryLimit(ctx, cfg.MaxMemory), t.eng, inst.fs, "main", inst.log, cbs)
 	if err != nil {
 		return nil, err
 	}
