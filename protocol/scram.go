@@ -27,9 +27,33 @@ const (
 // PostgreSQL does: no channel binding is offered, the SCRAM user name is
 // ignored in favour of the startup user, and a fresh random salt is used per
 // exchange because we hold the plaintext password rather than a stored
-// verifier. On success the server signature has been sent and flushed.
+// verifier (AuthenticateSCRAMSecret takes one). On success the server
+// signature has been sent and flushed.
 func AuthenticateSCRAM(be *pgproto3.Backend, user, password string) error {
 	_ = user // the startup packet already fixed the role, as in PostgreSQL
+	salt := make([]byte, scramSaltLen)
+	if _, err := rand.Read(salt); err != nil {
+		return err
+	}
+	return scramExchange(be, salt, scramIterations, func(authMessage, proof []byte) ([]byte, error) {
+		for _, candidate := range scramPasswords(password) {
+			salted, err := pbkdf2.Key(sha256.New, candidate, salt, scramIterations, sha256.Size)
+			if err != nil {
+				return nil, err
+			}
+			if scramProofValid(salted, authMessage, proof) {
+				return hmacSHA256(salted, []byte("Server Key")), nil
+			}
+		}
+		return nil, nil
+	})
+}
+
+// scramExchange runs the messages of a SCRAM-SHA-256 exchange with the given
+// salt and iteration count. check decides whether the client's proof is right
+// and returns the ServerKey that signs the server's final message, or nil for
+// a wrong password.
+func scramExchange(be *pgproto3.Backend, salt []byte, iterations int, check func(authMessage, proof []byte) ([]byte, error)) error {
 	be.Send(&pgproto3.AuthenticationSASL{AuthMechanisms: []string{scramMechanism}})
 	initial, err := receiveAuth[*pgproto3.SASLInitialResponse](be, pgproto3.AuthTypeSASL)
 	if err != nil {
@@ -43,17 +67,13 @@ func AuthenticateSCRAM(be *pgproto3.Backend, user, password string) error {
 		return err
 	}
 
-	salt := make([]byte, scramSaltLen)
 	nonce := make([]byte, scramNonceLen)
-	if _, err := rand.Read(salt); err != nil {
-		return err
-	}
 	if _, err := rand.Read(nonce); err != nil {
 		return err
 	}
 	fullNonce := first.nonce + base64.StdEncoding.EncodeToString(nonce)
 	serverFirst := "r=" + fullNonce + ",s=" + base64.StdEncoding.EncodeToString(salt) +
-		",i=" + strconv.Itoa(scramIterations)
+		",i=" + strconv.Itoa(iterations)
 
 	be.Send(&pgproto3.AuthenticationSASLContinue{Data: []byte(serverFirst)})
 	resp, err := receiveAuth[*pgproto3.SASLResponse](be, pgproto3.AuthTypeSASLContinue)
@@ -72,36 +92,37 @@ func AuthenticateSCRAM(be *pgproto3.Backend, user, password string) error {
 	}
 
 	authMessage := []byte(first.bare + "," + serverFirst + "," + final.withoutProof)
-	for _, candidate := range scramPasswords(password) {
-		salted, err := pbkdf2.Key(sha256.New, candidate, salt, scramIterations, sha256.Size)
-		if err != nil {
-			return err
-		}
-		if !scramProofValid(salted, authMessage, final.proof) {
-			continue
-		}
-		serverSig := hmacSHA256(hmacSHA256(salted, []byte("Server Key")), authMessage)
-		be.Send(&pgproto3.AuthenticationSASLFinal{Data: []byte("v=" + base64.StdEncoding.EncodeToString(serverSig))})
-		return be.Flush()
+	serverKey, err := check(authMessage, final.proof)
+	if err != nil {
+		return err
 	}
-	return ErrAuthFailed
+	if serverKey == nil {
+		return ErrAuthFailed
+	}
+	serverSig := hmacSHA256(serverKey, authMessage)
+	be.Send(&pgproto3.AuthenticationSASLFinal{Data: []byte("v=" + base64.StdEncoding.EncodeToString(serverSig))})
+	return be.Flush()
 }
 
-// scramProofValid recovers ClientKey = proof XOR HMAC(StoredKey, AuthMessage)
-// and checks that it hashes to StoredKey.
+// scramProofValid checks a proof against the salted password.
 func scramProofValid(salted, authMessage, proof []byte) bool {
-	if len(proof) != sha256.Size {
+	storedKey := sha256.Sum256(hmacSHA256(salted, []byte("Client Key")))
+	return storedKeyProofValid(storedKey[:], authMessage, proof)
+}
+
+// storedKeyProofValid recovers ClientKey = proof XOR HMAC(StoredKey,
+// AuthMessage) and checks that it hashes to StoredKey.
+func storedKeyProofValid(storedKey, authMessage, proof []byte) bool {
+	if len(proof) != sha256.Size || len(storedKey) != sha256.Size {
 		return false
 	}
-	clientKey := hmacSHA256(salted, []byte("Client Key"))
-	storedKey := sha256.Sum256(clientKey)
-	sig := hmacSHA256(storedKey[:], authMessage)
+	sig := hmacSHA256(storedKey, authMessage)
 	recovered := make([]byte, sha256.Size)
 	for i := range recovered {
 		recovered[i] = proof[i] ^ sig[i]
 	}
 	got := sha256.Sum256(recovered)
-	return hmac.Equal(got[:], storedKey[:])
+	return hmac.Equal(got[:], storedKey)
 }
 
 func hmacSHA256(key, msg []byte) []byte {
