@@ -55,6 +55,7 @@ type Instance struct {
 
 	interruptPending *int32
 	queryCancel      *int32
+	configReload     *int32
 	broken           error
 	closed           bool
 	dirLock          *dataDirLock // held while the instance lives, for a host data dir
@@ -305,11 +306,7 @@ func (inst *Instance) boot(ctx context.Context) error {
 	if _, err := p.Call("pgl_startPGlite"); err != nil {
 		return &BrokenError{Op: "start", Cause: err}
 	}
-	inst.interruptPending = inst.globalInt32("InterruptPending")
-	inst.queryCancel = inst.globalInt32("QueryCancelPending")
-	if pending := inst.interruptPending; pending != nil {
-		p.SetInterruptCheck(func() bool { return atomic.LoadInt32(pending) != 0 })
-	}
+	inst.armInterrupts()
 	return nil
 }
 

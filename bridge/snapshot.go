@@ -102,11 +102,12 @@ func openClone(ctx context.Context, cfg Config) (*Instance, error) {
 	return inst, nil
 }
 
-// armInterrupts points Cancel at the backend's interrupt flags and lets the process see
+// armInterrupts points Cancel and ReloadConfig at the backend's flags and lets the process see
 // them, as boot does.
 func (inst *Instance) armInterrupts() {
 	inst.interruptPending = inst.globalInt32("InterruptPending")
 	inst.queryCancel = inst.globalInt32("QueryCancelPending")
+	inst.configReload = inst.globalInt32("ConfigReloadPending")
 	if pending := inst.interruptPending; pending != nil {
 		inst.proc.SetInterruptCheck(func() bool { return atomic.LoadInt32(pending) != 0 })
 	}

@@ -1,0 +1,35 @@
+package bridge
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// TestReloadConfig: a setting written to postgresql.auto.conf by hand takes effect after
+// ReloadConfig, and a broken file leaves the running settings alone, as in PostgreSQL.
+func TestReloadConfig(t *testing.T) {
+	dir := t.TempDir()
+	inst := openTest(t, Config{DataDir: dir})
+	if got := query(t, inst, "show work_mem")[0][0]; got != "4MB" {
+		t.Fatalf("work_mem before: %s", got)
+	}
+	auto := filepath.Join(dir, "postgresql.auto.conf")
+	if err := os.WriteFile(auto, []byte("work_mem = '7MB'\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	inst.ReloadConfig()
+	if got := query(t, inst, "show work_mem")[0][0]; got != "7MB" {
+		t.Fatalf("work_mem after reload: %s", got)
+	}
+	if err := os.WriteFile(auto, []byte("work_mem = \n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	inst.ReloadConfig()
+	if got := query(t, inst, "show work_mem")[0][0]; got != "7MB" {
+		t.Fatalf("work_mem after a broken file: %s", got)
+	}
+	if got := query(t, inst, "select 1")[0][0]; got != "1" {
+		t.Fatal(got)
+	}
+}
