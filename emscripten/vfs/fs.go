@@ -2,6 +2,7 @@ package vfs
 
 import (
 	"os"
+	"strings"
 	"sync/atomic"
 	"time"
 )
@@ -296,7 +297,11 @@ func (fs *FS) Rename(oldPath, newPath string) Errno {
 }
 
 // Symlink creates linkPath pointing at target (stored verbatim, resolved at
-// lookup time in the virtual namespace).
+// lookup time in the virtual namespace). A link on a host mount may not point
+// at an absolute guest path outside every host mount: the files behind it
+// would live in memory while the link survives on disk, so a tablespace made
+// that way would lose its committed data at the next start. PostgreSQL reports
+// the EPERM as "could not create symbolic link".
 func (fs *FS) Symlink(target, linkPath string) Errno {
 	if target == "" {
 		return ENOENT
@@ -310,6 +315,11 @@ func (fs *FS) Symlink(target, linkPath string) Errno {
 	case e.mustDir:
 		return ENOENT
 	case e.mnt != nil:
+		if strings.HasPrefix(target, "/") {
+			if t, errno := fs.resolve(target, true); errno != 0 || t.mnt == nil {
+				return EPERM
+			}
+		}
 		return ErrnoOf(os.Symlink(target, e.host))
 	}
 	n := fs.newNode(S_IFLNK | 0o777)

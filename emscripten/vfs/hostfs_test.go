@@ -143,12 +143,17 @@ func TestHostMountSymlinksAreVirtual(t *testing.T) {
 	must(t, fs.Mkdir("/pglite/data/pg_tblspc", 0o700))
 	must(t, fs.Mkdir("/tmp/space", 0o700))
 	writeFile(t, fs, "/tmp/space/x", []byte("in memory"))
+	// A link on the host to files in memory would outlive them: refused.
+	wantErr(t, fs.Symlink("/tmp/space", "/pglite/data/pg_tblspc/16384"), EPERM)
+	wantErr(t, fs.Symlink("/no/such/dir", "/pglite/data/pg_tblspc/16385"), EPERM)
 	// An absolute target is a guest path, even though the link is on the host.
-	must(t, fs.Symlink("/tmp/space", "/pglite/data/pg_tblspc/16384"))
-	if tg, err := os.Readlink(filepath.Join(dir, "pg_tblspc", "16384")); err != nil || tg != "/tmp/space" {
+	must(t, fs.Mkdir("/pglite/data/space", 0o700))
+	writeFile(t, fs, "/pglite/data/space/x", []byte("on disk"))
+	must(t, fs.Symlink("/pglite/data/space", "/pglite/data/pg_tblspc/16386"))
+	if tg, err := os.Readlink(filepath.Join(dir, "pg_tblspc", "16386")); err != nil || tg != "/pglite/data/space" {
 		t.Fatalf("host link %q %v", tg, err)
 	}
-	checkContent(t, fs, "/pglite/data/pg_tblspc/16384/x", []byte("in memory"))
+	checkContent(t, fs, "/pglite/data/pg_tblspc/16386/x", []byte("on disk"))
 	must(t, fs.Symlink("../PG_VERSION", "/pglite/data/pg_tblspc/rel"))
 	writeFile(t, fs, "/pglite/data/PG_VERSION", []byte("18"))
 	checkContent(t, fs, "/pglite/data/pg_tblspc/rel", []byte("18"))
