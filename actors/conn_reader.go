@@ -35,6 +35,8 @@ func (r *connReader) loop() {
 			r.dead = true
 		}
 	}
+	noteDropped(r.fr.Partial())
+	releaseHeapIfDirty()
 	if r.err != nil && !socket.IsBenignClose(r.err) {
 		// Through the output, in order with a result a job may be writing meanwhile.
 		_, _ = r.h.output.Write(protocol.ProtocolViolation(r.err.Error()))

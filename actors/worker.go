@@ -133,6 +133,7 @@ func (w *worker) run(j *execJob) execResult {
 		}
 	}
 	st.finish(&res)
+	noteDropped(max(j.req.size(), st.largest))
 	if res.settings != nil {
 		w.cur.settings = res.settings
 	}
@@ -156,6 +157,7 @@ type streamState struct {
 	listenTags int
 	roles      bool
 	notes      [][]byte
+	largest    int // the longest message, buffered whole on its way to the client
 }
 
 func (st *streamState) out(b []byte) error {
@@ -168,6 +170,7 @@ func (st *streamState) out(b []byte) error {
 // emit sees each complete backend message once.
 func (st *streamState) emit(msg []byte) error {
 	st.lastType = msg[0]
+	st.largest = max(st.largest, len(msg))
 	switch msg[0] {
 	case 'A':
 		st.notes = append(st.notes, append([]byte(nil), msg...))

@@ -50,8 +50,9 @@ type Framer struct {
 	// type byte); zero means DefaultMaxMessageLen.
 	MaxMessageLen int
 
-	r   *bufio.Reader
-	buf []byte
+	r       *bufio.Reader
+	buf     []byte
+	partial int // see Partial
 }
 
 // reuseLimit is the largest buffer the Framer keeps between messages. Bigger
@@ -75,6 +76,11 @@ func NewFramer(r io.Reader) *Framer {
 // Buffered reports how many bytes have been read from the connection but not
 // yet returned as messages.
 func (f *Framer) Buffered() int { return f.r.Buffered() }
+
+// Partial is the size of the one-off buffer (see reuseLimit) that held the message a read
+// error cut short, 0 if the error came between messages or inside a small one: the memory
+// a vanished client's half-sent message took.
+func (f *Framer) Partial() int { return f.partial }
 
 // Next returns the next message. A clean end of stream between messages is
 // io.EOF; an end inside a message is io.ErrUnexpectedEOF; other read errors
@@ -115,6 +121,7 @@ func (f *Framer) Next() (Message, error) {
 	}
 	raw, err := readLarge(f.r, hdr, total)
 	if err != nil {
+		f.partial = cap(raw)
 		return Message{}, err
 	}
 	return Message{Type: typ, Raw: raw}, nil
@@ -122,7 +129,8 @@ func (f *Framer) Next() (Message, error) {
 
 // readLarge reads a message of total bytes whose first bytes (hdr) are
 // already in hand, growing its allocation only as data actually arrives so
-// a lying length field cannot force a huge allocation.
+// a lying length field cannot force a huge allocation. On an error it returns
+// what it has read.
 func readLarge(r io.Reader, hdr []byte, total int) ([]byte, error) {
 	raw := make([]byte, len(hdr), min(total, max(growStep, len(hdr))))
 	copy(raw, hdr)
@@ -133,7 +141,7 @@ func readLarge(r io.Reader, hdr []byte, total int) ([]byte, error) {
 		n, err := io.ReadFull(r, raw[len(raw):min(cap(raw), total)])
 		raw = raw[:len(raw)+n]
 		if err != nil {
-			return nil, midMessage(err)
+			return raw, midMessage(err)
 		}
 	}
 	return raw, nil
