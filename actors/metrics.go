@@ -16,6 +16,9 @@ type Metrics struct {
 	leaseWaits      atomic.Uint64
 	restarts        atomic.Uint64
 	memoryBytes     atomic.Uint64 // the instance's linear memory
+	memoryHighWater atomic.Uint64 // above it an idle instance is recycled
+	memoryLimit     atomic.Uint64 // the most linear memory the instance may have
+	recycles        atomic.Uint64 // idle instances restarted to give memory back
 }
 
 // WritePrometheus writes the metrics in the Prometheus text exposition format.
@@ -30,6 +33,9 @@ func (m *Metrics) WritePrometheus(w io.Writer) {
 	metric("pglite_lease_wait_seconds_count", "counter", "Client batches that waited for the backend.", m.leaseWaits.Load())
 	metric("pglite_bridge_restarts_total", "counter", "Restarts of the database instance after a failure.", m.restarts.Load())
 	metric("pglite_instance_memory_bytes", "gauge", "Linear memory of the database instance.", m.memoryBytes.Load())
+	metric("pglite_instance_memory_high_water_bytes", "gauge", "Linear memory above which an idle instance is recycled (0: never).", m.memoryHighWater.Load())
+	metric("pglite_instance_memory_limit_bytes", "gauge", "Most linear memory the instance may have.", m.memoryLimit.Load())
+	metric("pglite_instance_recycles_total", "counter", "Idle instances shut down and booted again to give their memory back.", m.recycles.Load())
 }
 
 func (m *Metrics) leaseWaited(since time.Time) {
