@@ -51,6 +51,9 @@ type Config struct {
 
 	metrics   *Metrics
 	routeName string // the database name clients use for this Bridge
+
+	// hba holds the pg_hba.conf rules of every database (auth.go).
+	hba *hbaStore
 }
 
 func (c *Config) withDefaults() Config {

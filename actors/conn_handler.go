@@ -90,12 +90,17 @@ func (h *connHandler) Receive(ctx actor.Context) {
 }
 
 // startHandshake negotiates on a goroutine: TLS and authentication block on the client.
+// Negotiate stops at the startup packet; authorize (auth.go) then applies pg_hba.conf.
 func (h *connHandler) startHandshake(ctx actor.Context) {
 	self, system := ctx.Self(), ctx.ActorSystem()
-	hc := socket.HandshakeConfig{TLS: h.cfg.TLS, Auth: h.cfg.Auth, Password: h.cfg.Password, Timeout: h.cfg.StartupTimeout}
-	conn := h.conn
+	hc := socket.HandshakeConfig{TLS: h.cfg.TLS, Timeout: h.cfg.StartupTimeout}
+	conn, cfg, bridge, router, over, log := h.conn, h.cfg, h.bridge, h.router, h.overLimit, h.log
 	go func() {
+		deadline := time.Now().Add(cfg.StartupTimeout)
 		hs, err := socket.Negotiate(conn, hc)
+		if err == nil && hs.Startup.Kind != protocol.KindCancel && !over {
+			err = authorize(system, cfg, hs, bridge, router, deadline, log)
+		}
 		system.Root.Send(self, &handshaken{hs: hs, err: err})
 	}()
 }

@@ -28,6 +28,7 @@ func NewSystem(log zerolog.Logger) *actor.ActorSystem {
 // Handle controls a running tree.
 type Handle struct {
 	metrics         *Metrics
+	hba             *hbaStore
 	system          *actor.ActorSystem
 	log             zerolog.Logger
 	shutdownTimeout time.Duration
@@ -50,11 +51,13 @@ type Handle struct {
 func Start(ctx context.Context, system *actor.ActorSystem, cfg Config) (*Handle, error) {
 	c := cfg.withDefaults()
 	c.metrics = &Metrics{}
+	c.hba = newHBAStore(&c)
 	ls, err := openListeners(&c)
 	if err != nil {
 		return nil, err
 	}
 	h := &Handle{metrics: c.metrics, system: system, log: c.Logger, shutdownTimeout: c.ShutdownTimeout, pidsSet: make(chan struct{}), ready: make(chan struct{}), done: make(chan struct{})}
+	h.hba = c.hba
 	for _, l := range ls {
 		h.addrs = append(h.addrs, l.Addr())
 	}
@@ -101,7 +104,7 @@ func openListeners(c *Config) ([]net.Listener, error) {
 func (h *Handle) onEvent(evt any) {
 	switch e := evt.(type) {
 	case *BridgeReady:
-		h.markReady()
+		h.bridgeReady() // after reading pg_hba.conf on the first boot (auth.go)
 		h.log.Info().Int("restart", e.Restart).Msg("database ready")
 	case *actor.SupervisorEvent:
 		h.log.Warn().Str("child", e.Child.String()).Str("directive", e.Directive.String()).
@@ -122,6 +125,9 @@ func (h *Handle) setPIDs(sup, bridge, listener *actor.PID) {
 
 func (h *Handle) finish(err error) {
 	h.doneOnce.Do(func() {
+		if err == nil {
+			err = h.hba.startupError()
+		}
 		h.err = err
 		h.system.EventStream.Unsubscribe(h.sub)
 		close(h.done)
