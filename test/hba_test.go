@@ -376,3 +376,44 @@ func TestHBA_perDatabase(t *testing.T) {
 		`pg_hba.conf rejects connection for host "127.0.0.1", user "postgres", database "a", no encryption`)
 	canConnect(t, s.tcpDSN("postgres", "", "b"))
 }
+
+// TestHBA_daemonPasswordFile: pglited --password-file reads the first line; an unreadable
+// file is a startup error.
+func TestHBA_daemonPasswordFile(t *testing.T) {
+	bin := buildDaemon(t)
+	dir := t.TempDir()
+	pwFile := filepath.Join(dir, "pw")
+	if err := os.WriteFile(pwFile, []byte("  from-file  \nsecond line\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(bin, "--port", "0", "--password-file", filepath.Join(dir, "missing")).CombinedOutput()
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.ExitCode() != 1 || !strings.Contains(string(out), "--password-file") {
+		t.Fatalf("missing file: %v\n%s", err, out)
+	}
+
+	port := freePort(t)
+	cmd := exec.Command(bin, "--port", itoa(port), "--data-dir", filepath.Join(dir, "data"), "--password-file", pwFile)
+	var log strings.Builder
+	cmd.Stderr = &log
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	dsn := func(pw string) string {
+		return fmt.Sprintf("postgres://postgres:%s@127.0.0.1:%d/postgres?sslmode=disable", pw, port)
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		c, err := pgx.Connect(ctxT(t), dsn("from-file"))
+		if err == nil {
+			c.Close(ctxT(t))
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("daemon not ready: %v\n%s", err, log.String())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	expectFatal(t, dsn("second%20line"), "28P01", `password authentication failed for user "postgres"`)
+}

@@ -36,6 +36,8 @@ Options:
                                 is a path (default: none)
   -N, --max-connections=N       maximum number of client connections (default 100)
       --password=PASSWORD       require this password (SCRAM-SHA-256) [$PGPASSWORD]
+      --password-file=FILE      read the password from the first line of FILE (instead of
+                                --password)
       --auth=METHOD             scram-sha-256 (default with a password), md5 or password
       --tls-cert=FILE           TLS certificate; with --tls-key, clients may use SSL
       --tls-key=FILE            TLS private key
@@ -104,6 +106,8 @@ func run(args []string, stderr io.Writer) int {
 	str(&listen, "listen", "h", "", defListen, "")
 	str(&socketDir, "socket-dir", "k", "", defSocket, "")
 	str(&password, "password", "", "PGPASSWORD", "", "")
+	var passwordFile string
+	str(&passwordFile, "password-file", "", "", "", "")
 	str(&auth, "auth", "", "", "", "")
 	str(&tlsCert, "tls-cert", "", "", "", "")
 	str(&tlsKey, "tls-key", "", "", "", "")
@@ -141,6 +145,18 @@ func run(args []string, stderr io.Writer) int {
 	if err != nil {
 		fmt.Fprintln(stderr, "pglited:", err)
 		return 1
+	}
+	if passwordFile != "" {
+		b, err := os.ReadFile(passwordFile)
+		if err != nil {
+			fmt.Fprintln(stderr, "pglited: --password-file:", err)
+			return 1
+		}
+		line, _, _ := strings.Cut(string(b), "\n")
+		if password = strings.TrimSpace(line); password == "" {
+			fmt.Fprintf(stderr, "pglited: --password-file %s: the first line is empty\n", passwordFile)
+			return 1
+		}
 	}
 	cfg := actors.Config{
 		Bridge: bridge.Config{DataDir: dataDir, AssetsDir: assetsDir, SharedBuffers: sharedBuffers,
