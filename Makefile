@@ -37,9 +37,10 @@ bench: assets psql ## benchmarks and the scripts in test/bench
 	$(GO) test -run '^$$' -bench . -benchmem ./bridge/ ./...
 	@for s in test/bench/*.sh; do [ -f "$$s" ] && bash "$$s"; done; true
 
-fuzz: ## run each fuzz target for 30s
+fuzz: assets ## run each protocol fuzz target for 30s, then the wire fuzzer against a live server for 60s
 	@for t in $$(grep -rhoE '^func (Fuzz[A-Za-z_]+)' --include='*_test.go' protocol | sed 's/func //'); do \
 		$(GO) test ./protocol -run '^$$' -fuzz "^$$t$$" -fuzztime 30s || exit 1; done
+	$(GO) test ./test/wirefuzz -run '^$$' -fuzz '^FuzzWire$$' -fuzztime 60s
 
 embed-assets: assets ## copy the assets next to bridge/ for `go build -tags pglite_embed`
 	mkdir -p bridge/embedded
