@@ -2,6 +2,7 @@ package test
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -416,4 +417,22 @@ func TestHBA_daemonPasswordFile(t *testing.T) {
 		time.Sleep(100 * time.Millisecond)
 	}
 	expectFatal(t, dsn("second%20line"), "28P01", `password authentication failed for user "postgres"`)
+}
+
+// TestHBA_ssl: hostssl and hostnossl lines follow the connection's TLS state.
+func TestHBA_ssl(t *testing.T) {
+	cert := selfSigned(t)
+	s, dir := hbaServer(t, func(c *actors.Config) { c.TLS = &tls.Config{Certificates: []tls.Certificate{cert}} })
+	setHBA(t, s, dir, `local all all trust
+hostssl   all evil 127.0.0.1/32 reject
+hostssl   all all  127.0.0.1/32 trust
+hostnossl all all  127.0.0.1/32 reject
+`)
+	requireSSL := func(dsn string) string { return strings.Replace(dsn, "sslmode=disable", "sslmode=require", 1) }
+	canConnect(t, requireSSL(s.tcpDSN("postgres", "", "postgres")))
+	expectFatal(t, s.tcpDSN("postgres", "", "postgres"), "28000",
+		`pg_hba.conf rejects connection for host "127.0.0.1", user "postgres", database "postgres", no encryption`)
+	mustExec(t, connect(t, s.unixDSN("postgres", "")), "create role evil login")
+	expectFatal(t, requireSSL(s.tcpDSN("evil", "", "postgres")), "28000",
+		`pg_hba.conf rejects connection for host "127.0.0.1", user "evil", database "postgres", SSL encryption`)
 }
