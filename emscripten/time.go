@@ -12,8 +12,8 @@ var timeFuncs = map[string]hostFunc{
 	"emscripten_get_now":  hf("", "d", func(p *Process, s []uint64) { s[0] = f64bits(monoMs() + float64(p.onClock())/1e6) }),
 	"clock_time_get":      hf("iji", "i", clockTimeGet),
 	"_tzset_js":           hf("iiii", "", tzset),
-	"_localtime_js":       hf("ji", "", func(p *Process, s []uint64) { writeTm(p, uint32(s[1]), int64(s[0]), true) }),
-	"_gmtime_js":          hf("ji", "", func(p *Process, s []uint64) { writeTm(p, uint32(s[1]), int64(s[0]), false) }),
+	"_localtime_js":       hf("ji", "i", func(p *Process, s []uint64) { s[0] = brokenDownTime(p, uint32(s[1]), int64(s[0]), true) }),
+	"_gmtime_js":          hf("ji", "i", func(p *Process, s []uint64) { s[0] = brokenDownTime(p, uint32(s[1]), int64(s[0]), false) }),
 	"_mktime_js":          hf("i", "j", mktime),
 	"_timegm_js":          hf("i", "j", mktime),
 	"_setitimer_js":       hf("id", "i", setitimer),
@@ -48,6 +48,17 @@ func tzset(p *Process, s []uint64) {
 }
 
 // writeTm fills struct tm {sec, min, hour, mday, mon, year-1900, wday, yday, isdst, gmtoff}.
+// brokenDownTime is _gmtime_js and _localtime_js: 0 after filling the struct tm, or 1 for a
+// time outside JavaScript's Date range (±8.64e15 ms), where Emscripten's version fails too.
+func brokenDownTime(p *Process, tm uint32, sec int64, local bool) uint64 {
+	const dateRange = 8_640_000_000_000 // seconds
+	if sec > dateRange || sec < -dateRange {
+		return 1
+	}
+	writeTm(p, tm, sec, local)
+	return 0
+}
+
 func writeTm(p *Process, tm uint32, sec int64, local bool) {
 	t := time.Unix(sec, 0).UTC()
 	vals := []int{t.Second(), t.Minute(), t.Hour(), t.Day(), int(t.Month()) - 1, t.Year() - 1900, int(t.Weekday()), t.YearDay() - 1, 0}
