@@ -320,7 +320,7 @@ func (h *Handle) bridgeReady() {
 			return
 		}
 		s.log.Error().Err(err).Msg("could not load pg_hba.conf")
-		err = fmt.Errorf("actors: could not load pg_hba.conf: %w", err)
+		err = &StartupError{Err: fmt.Errorf("could not load pg_hba.conf: %w", err)}
 		s.startErr.Store(&err)
 		h.system.Root.Send(h.Supervisor(), &ShutdownRequest{Deadline: h.shutdownTimeout})
 	}()

@@ -63,6 +63,7 @@ type bridgeActor struct {
 type bridgeShared struct {
 	fs         *vfs.FS
 	restarts   int
+	everReady  bool          // an instance has booted once: a later boot failure is retried
 	workerDone chan struct{} // closed when the latest worker has released its instance
 	failing    atomic.Bool   // the instance broke; attaches wait for the next incarnation
 }
@@ -73,10 +74,12 @@ type pendingAttach struct {
 }
 
 type drainState struct {
-	deadline  time.Time
-	replyTo   *actor.PID
-	cancelled bool
-	closing   bool
+	deadline   time.Time
+	replyTo    *actor.PID
+	smart      bool // sessions may go on until they leave or the deadline passes
+	terminated bool // the running query's session was told 57P01
+	cancelled  bool
+	closing    bool
 }
 
 type bootInfo struct {
@@ -150,6 +153,10 @@ func (b *bridgeActor) Receive(ctx actor.Context) {
 		b.drain(ctx, m)
 	case *drainTick:
 		b.drainStep(ctx)
+	case *reloadConfig:
+		if b.inst != nil {
+			b.inst.ReloadConfig() // an atomic flag the backend reads between commands
+		}
 	case *instanceClosed:
 		b.closedInstance(ctx, m)
 	case *cleanupDone:
@@ -204,11 +211,16 @@ func (b *bridgeActor) start(ctx actor.Context) {
 
 func (b *bridgeActor) opened(ctx actor.Context, m *instanceOpened) {
 	b.busy = false
+	if m.err != nil && !b.shared.everReady {
+		b.startFailed(ctx, m.err)
+		return
+	}
 	if m.err != nil {
 		b.log.Error().Err(m.err).Msg("could not open the database")
 		panic(fmt.Errorf("actors: open: %w", m.err))
 	}
 	b.inst = m.inst
+	b.shared.everReady = true
 	b.shared.failing.Store(false)
 	if b.cfg.Bridge.DataDir == "" {
 		b.shared.fs = m.inst.ReusableFS()
@@ -364,7 +376,7 @@ func (b *bridgeActor) schedule(ctx actor.Context) {
 		b.runInternal(ctx)
 		return
 	}
-	if b.draining != nil {
+	if b.draining != nil && !b.draining.smart {
 		b.drainStep(ctx)
 		return
 	}

@@ -141,6 +141,10 @@ type ShutdownReply struct {
 // within Deadline, terminate sessions with 57P01 and close PostgreSQL cleanly.
 type ShutdownRequest struct {
 	Deadline time.Duration
+	// Smart lets connected sessions go on (new ones are refused) until they all disconnect or
+	// Deadline passes; then the shutdown goes on as a fast one, which terminates a running
+	// query at once. A fast request sent during a smart shutdown escalates it.
+	Smart bool
 }
 
 // InjectFault makes the Bridge fail, for supervision tests: the instance traps at its next

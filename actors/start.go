@@ -61,6 +61,7 @@ func Start(ctx context.Context, system *actor.ActorSystem, cfg Config) (*Handle,
 	for _, l := range ls {
 		h.addrs = append(h.addrs, l.Addr())
 	}
+	c.Bridge.OnReload = h.reloadHook
 	h.sub = system.EventStream.Subscribe(h.onEvent)
 	sup := &supervisorActor{cfg: &c, shared: &bridgeShared{}, listeners: ls, h: h,
 		log: c.Logger.With().Str("component", "supervisor").Logger()}
@@ -175,13 +176,30 @@ func (h *Handle) Err() error {
 // Config.ShutdownTimeout, send 57P01 to every client, and shut PostgreSQL down cleanly. ctx
 // bounds the whole wait.
 func (h *Handle) Stop(ctx context.Context) error {
-	deadline := h.shutdownTimeout
+	return h.shutdown(ctx, &ShutdownRequest{Deadline: h.shutdownTimeout})
+}
+
+// StopSmart is PostgreSQL's smart shutdown (pg_ctl -m smart, SIGTERM): new connections are
+// refused while connected sessions go on, until they have all disconnected or
+// Config.ShutdownTimeout has passed; then it goes on as StopFast.
+func (h *Handle) StopSmart(ctx context.Context) error {
+	return h.shutdown(ctx, &ShutdownRequest{Deadline: h.shutdownTimeout, Smart: true})
+}
+
+// StopFast is PostgreSQL's fast shutdown (pg_ctl -m fast, SIGINT): every session, including
+// one running a query, gets FATAL 57P01 at once, open transactions roll back, and PostgreSQL
+// shuts down cleanly. It also escalates a smart shutdown already under way.
+func (h *Handle) StopFast(ctx context.Context) error {
+	return h.shutdown(ctx, &ShutdownRequest{})
+}
+
+func (h *Handle) shutdown(ctx context.Context, req *ShutdownRequest) error {
 	select {
 	case <-h.done:
 		return h.err
 	default:
 	}
-	h.system.Root.Send(h.Supervisor(), &ShutdownRequest{Deadline: deadline})
+	h.system.Root.Send(h.Supervisor(), req)
 	select {
 	case <-h.done:
 		return h.err

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -62,9 +63,37 @@ func TestSupervision_trapMidQuery(t *testing.T) {
 	}
 }
 
-// TestSupervision_restartLimit: a Bridge that can never open escalates past its restart
-// limit, and the handle reports ErrRestartLimit.
+// TestSupervision_restartLimit: a Bridge that keeps failing after it booted escalates past its
+// restart limit, and the handle reports ErrRestartLimit.
 func TestSupervision_restartLimit(t *testing.T) {
+	log := zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.ErrorLevel)
+	system := NewSystem(log)
+	defer system.Shutdown()
+	cfg := Config{Port: 0, PortSet: true, Logger: log, MaxRestarts: 2, RestartWindow: time.Minute}
+	h, err := Start(context.Background(), system, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.After(60 * time.Second)
+	for {
+		system.Root.Send(h.Bridge(), &InjectFault{})
+		select {
+		case <-h.Done():
+			if !errors.Is(h.Err(), ErrRestartLimit) {
+				t.Fatalf("err: %v", h.Err())
+			}
+			return
+		case <-time.After(200 * time.Millisecond):
+		case <-deadline:
+			t.Fatal("no escalation")
+		}
+	}
+}
+
+// TestSupervision_startupErrorNotRetried: a Bridge that cannot boot at all (here its data
+// directory is a file) is not retried: the tree stops at once, and the handle reports the
+// cause wrapped in ErrStartup.
+func TestSupervision_startupErrorNotRetried(t *testing.T) {
 	file := filepath.Join(t.TempDir(), "not-a-dir")
 	if err := os.WriteFile(file, []byte("x"), 0o600); err != nil {
 		t.Fatal(err)
@@ -72,18 +101,19 @@ func TestSupervision_restartLimit(t *testing.T) {
 	log := zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.ErrorLevel)
 	system := NewSystem(log)
 	defer system.Shutdown()
-	cfg := Config{Port: 0, PortSet: true, Logger: log, MaxRestarts: 2, RestartWindow: time.Minute}
+	cfg := Config{Port: 0, PortSet: true, Logger: log}
 	cfg.Bridge.DataDir = file
 	h, err := Start(context.Background(), system, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	select {
-	case <-h.Done():
-	case <-time.After(30 * time.Second):
-		t.Fatal("no escalation")
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	err = h.WaitReady(ctx)
+	if !errors.Is(err, ErrStartup) || !strings.Contains(err.Error(), "not-a-dir") {
+		t.Fatalf("WaitReady: %v", err)
 	}
-	if !errors.Is(h.Err(), ErrRestartLimit) {
-		t.Fatalf("err: %v", h.Err())
+	if !errors.Is(h.Err(), ErrStartup) || h.Metrics().Restarts() != 0 {
+		t.Fatalf("err %v after %d restarts", h.Err(), h.Metrics().Restarts())
 	}
 }

@@ -67,6 +67,9 @@ func (s *supervisorActor) Receive(ctx actor.Context) {
 		}
 	case *ShutdownRequest:
 		if s.shuttingDown {
+			if !m.Smart {
+				s.escalateShutdown(ctx, m)
+			}
 			return
 		}
 		s.shuttingDown = true
@@ -81,6 +84,10 @@ func (s *supervisorActor) Receive(ctx actor.Context) {
 		ctx.Request(s.bridge, m)
 	case *ShutdownReply:
 		s.shutdownReplied(ctx, m)
+	case *bridgeStartFailed:
+		s.startFailed(ctx, m)
+	case *reloadConfig:
+		s.forwardReload(ctx)
 	}
 }
 
@@ -156,3 +163,38 @@ func restartBackoff(restarts int) time.Duration {
 // returns quickly and never blocks, so the sender is delayed only by that; it saves a
 // goroutine handoff (and a stack growth) on every hop of a query.
 var inline = actor.WithDispatcher(actor.NewSynchronizedDispatcher(300))
+
+// startFailed handles a Bridge whose first boot failed. With one database the tree stops and
+// the Handle reports the error; with several, only that database stops, and its next
+// connection tries again.
+func (s *supervisorActor) startFailed(ctx actor.Context, m *bridgeStartFailed) {
+	if s.dbs != nil {
+		if sender := ctx.Sender(); sender != nil {
+			if db := s.byPID[sender.Id]; db != nil {
+				db.stopping = true
+			}
+			ctx.Stop(sender)
+		}
+		return
+	}
+	if s.shuttingDown {
+		return
+	}
+	s.shuttingDown = true
+	s.finishWith(ctx, &StartupError{Err: m.err})
+}
+
+// escalateShutdown passes a fast shutdown request to Bridges already draining smartly.
+func (s *supervisorActor) escalateShutdown(ctx actor.Context, m *ShutdownRequest) {
+	if s.dbs == nil {
+		if s.bridge != nil {
+			ctx.Send(s.bridge, m)
+		}
+		return
+	}
+	for _, db := range s.dbs {
+		if db.pid != nil {
+			ctx.Send(db.pid, m)
+		}
+	}
+}

@@ -13,6 +13,9 @@ type Config struct {
 	DataDir string
 	// AssetsDir overrides where the PGlite assets are found (see LoadAssets).
 	AssetsDir string
+	// OnReload runs when a client calls pg_reload_conf(), on the goroutine running the query:
+	// the server re-reads pg_hba.conf and reloads its other databases. It must not block.
+	OnReload func()
 	// CacheDir holds the compilation cache and the template cluster. Empty means the user's
 	// cache directory.
 	CacheDir string

@@ -189,6 +189,7 @@ const (
 	cbPopen  = emscripten.CallbackII2
 	cbSystem = emscripten.CallbackI0
 	cbPclose = emscripten.CallbackI1
+	cbReload = emscripten.CallbackI2 // pg_reload_conf, see reloadconf.go
 )
 
 // newBackendProcess creates a pglite.wasm process with its constructors run and its
@@ -204,6 +205,9 @@ func newBackendProcess(ctx context.Context, eng *engine, fs *vfs.FS, name string
 	}
 	if cbs[cbPclose] == nil {
 		cbs[cbPclose] = pcloseLocale
+	}
+	if cbs[cbReload] == nil {
+		cbs[cbReload] = reloadConfCallback(nil)
 	}
 	if cbs[cbSystem] == nil {
 		cbs[cbSystem] = func(p *emscripten.Process, s []uint64) {
@@ -242,6 +246,15 @@ func newBackendProcess(ctx context.Context, eng *engine, fs *vfs.FS, name string
 			p.Close()
 			return nil, fmt.Errorf("bridge: %s: %w", reg.setter, err)
 		}
+	}
+	// Installed after the others, so a restored snapshot finds it at the same index.
+	idx, err := p.InstallCallback(cbReload)
+	if err == nil {
+		err = replaceBuiltin(p, pgReloadConfOID, "pg_reload_conf", idx)
+	}
+	if err != nil {
+		p.Close()
+		return nil, err
 	}
 	return p, nil
 }
@@ -288,6 +301,7 @@ func (inst *Instance) boot(ctx context.Context) error {
 	var cbs [8]emscripten.CallbackFunc
 	cbs[cbRead] = inst.readCallback
 	cbs[cbWrite] = inst.writeCallback
+	cbs[cbReload] = reloadConfCallback(inst.cfg.OnReload)
 	p, err := newBackendProcess(emscripten.WithMemoryLimit(ctx, inst.cfg.MaxMemory), inst.eng, inst.fs, "main", inst.log, cbs)
 	if err != nil {
 		return err

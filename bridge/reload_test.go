@@ -33,3 +33,20 @@ func TestReloadConfig(t *testing.T) {
 		t.Fatal(got)
 	}
 }
+
+// TestPgReloadConf: pg_reload_conf() returns true, as on a server with a postmaster, the
+// configuration is re-read before the next command, and the server's hook runs.
+func TestPgReloadConf(t *testing.T) {
+	dir := t.TempDir()
+	called := 0
+	inst := openTest(t, Config{DataDir: dir, OnReload: func() { called++ }})
+	if err := os.WriteFile(filepath.Join(dir, "postgresql.auto.conf"), []byte("work_mem = '9MB'\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if got := query(t, inst, "select pg_reload_conf()")[0][0]; got != "t" {
+		t.Fatalf("pg_reload_conf() = %s", got)
+	}
+	if got := query(t, inst, "show work_mem")[0][0]; got != "9MB" || called != 1 {
+		t.Fatalf("work_mem %s, hook called %d times", got, called)
+	}
+}

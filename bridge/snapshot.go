@@ -87,6 +87,7 @@ func openClone(ctx context.Context, cfg Config) (*Instance, error) {
 	var cbs [8]emscripten.CallbackFunc
 	cbs[cbRead] = inst.readCallback
 	cbs[cbWrite] = inst.writeCallback
+	cbs[cbReload] = reloadConfCallback(cfg.OnReload)
 	p, err := newBackendProcess(emscripten.WithMemoryLimit(ctx, cfg.MaxMemory), t.eng, inst.fs, "main", inst.log, cbs)
 	if err != nil {
 		return nil, err

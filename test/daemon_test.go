@@ -183,19 +183,55 @@ func TestDaemon_lifecycle(t *testing.T) {
 	}
 }
 
-// TestDaemon_restartLimitExitsNonZero: a data directory that can never open makes the
-// daemon give up with exit status 2 and a clear log line.
-func TestDaemon_restartLimitExitsNonZero(t *testing.T) {
+// TestDaemon_startupErrors: a server that cannot start says why in one error line and exits
+// 1 at once, without retrying; unexpected arguments are refused before anything starts.
+func TestDaemon_startupErrors(t *testing.T) {
 	bin := buildDaemon(t)
 	file := filepath.Join(t.TempDir(), "file")
 	os.WriteFile(file, []byte("x"), 0o600)
-	cmd := exec.Command(bin, "--port", fmt.Sprint(freePort(t)), "--data-dir", file, "--log-format", "json")
-	out, _ := cmd.CombinedOutput()
-	if code := cmd.ProcessState.ExitCode(); code != 2 {
-		t.Fatalf("exit code %d\n%s", code, out)
+	locked := t.TempDir()
+	holder := startDaemon(t, bin, locked)
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
 	}
-	if !strings.Contains(string(out), "giving up") {
-		t.Fatalf("no clear log line:\n%s", out)
+	defer busy.Close()
+	busyPort := fmt.Sprint(busy.Addr().(*net.TCPAddr).Port)
+	cases := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"data dir is a file", []string{"--data-dir", file}, "not a directory"},
+		{"data dir in use", []string{"--data-dir", locked}, fmt.Sprintf("is in use by process %d", holder.cmd.Process.Pid)},
+		{"port in use", []string{"--port", busyPort}, "address already in use"},
+		{"unknown command", []string{"dump", "--help"}, `unexpected argument "dump"`},
+		{"bad flag", []string{"--no-such-flag"}, "no-such-flag"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			args := append([]string{"--port", fmt.Sprint(freePort(t)), "--log-format", "json"}, tc.args...)
+			cmd := exec.Command(bin, args...)
+			start := time.Now()
+			out, _ := cmd.CombinedOutput()
+			if code := cmd.ProcessState.ExitCode(); code != 1 || !strings.Contains(string(out), tc.want) {
+				t.Fatalf("exit code %d, want 1 and %q:\n%s", code, tc.want, out)
+			}
+			if n := strings.Count(string(out), `"level":"error"`); n > 1 {
+				t.Fatalf("%d error lines:\n%s", n, out)
+			}
+			t.Logf("exit 1 after %v", time.Since(start).Round(time.Millisecond))
+		})
+	}
+	// The holder was not disturbed.
+	c, err := pgx.Connect(context.Background(), holder.dsn())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Close(context.Background())
+	holder.cmd.Process.Signal(syscall.SIGTERM)
+	if code := holder.wait(t); code != 0 {
+		t.Fatalf("holder exit %d\n%s", code, holder.log)
 	}
 }
 

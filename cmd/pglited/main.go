@@ -61,9 +61,18 @@ Options:
       --assets-dir=DIR          PGlite assets (default: found by make assets) [$PGLITE_ASSETS_DIR]
       --help                    show this help, then exit
 
-Signals: SIGTERM or SIGINT shut down cleanly (a second one forces exit).
+Signals, as PostgreSQL's postmaster takes them:
+  SIGTERM  smart shutdown: refuse new connections, let connected sessions go on until they
+           disconnect or --shutdown-timeout passes, then shut down as fast
+  SIGINT   fast shutdown: every session, a running query too, gets FATAL 57P01, open
+           transactions roll back, PostgreSQL writes its shutdown checkpoint (also
+           escalates a smart shutdown)
+  SIGQUIT  immediate shutdown: exit at once without a shutdown checkpoint; committed data is
+           safe in the WAL and the next start recovers
+  SIGHUP   reload postgresql.conf, postgresql.auto.conf and pg_hba.conf
 Exit status: 0 after a clean shutdown, 1 on a startup error, 2 when the database
-instance kept failing past its restart limit.
+instance kept failing past its restart limit or could not shut down cleanly, 3 after an
+immediate shutdown.
 `
 
 type settings []string
@@ -141,6 +150,10 @@ func run(args []string, stderr io.Writer) int {
 		}
 		return 1
 	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "pglited: unexpected argument %q\nTry \"pglited --help\" for more information.\n", fs.Arg(0))
+		return 1
+	}
 	log, err := newLogger(logLevel, logFormat, stderr)
 	if err != nil {
 		fmt.Fprintln(stderr, "pglited:", err)
@@ -212,10 +225,21 @@ func serve(cfg actors.Config, shutdownTimeout time.Duration, metricsAddr string,
 		}
 		defer stop()
 	}
-	sigs := make(chan os.Signal, 2)
-	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT)
+	sigs := make(chan os.Signal, 4)
+	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGQUIT, syscall.SIGHUP)
 	ready := make(chan error, 1)
 	go func() { ready <- h.WaitReady(context.Background()) }()
+	stopped := make(chan error, 2)
+	mode := "" // the shutdown under way: smart or fast
+	stop := func(m string, fn func(context.Context) error) {
+		mode = m
+		log.Info().Str("mode", m).Msg("shutting down")
+		go func() {
+			ctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout+20*time.Second)
+			defer cancel()
+			stopped <- fn(ctx)
+		}()
+	}
 	for {
 		select {
 		case err := <-ready:
@@ -226,32 +250,53 @@ func serve(cfg actors.Config, shutdownTimeout time.Duration, metricsAddr string,
 			log.Info().Dur("startup", time.Since(start)).Msg("ready to accept connections")
 			ready = nil
 		case sig := <-sigs:
-			log.Info().Str("signal", sig.String()).Msg("shutting down")
-			go func() {
-				<-sigs
-				log.Warn().Msg("second signal: exiting now")
-				os.Exit(1)
-			}()
-			ctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout+20*time.Second)
-			defer cancel()
-			if err := h.Stop(ctx); err != nil {
+			switch {
+			case sig == syscall.SIGHUP:
+				reload(h, log)
+			case sig == syscall.SIGQUIT:
+				log.Warn().Msg("immediate shutdown: exiting without a shutdown checkpoint; the next start recovers")
+				return exitImmediate
+			case sig == syscall.SIGTERM && mode == "":
+				stop("smart", h.StopSmart)
+			case sig == syscall.SIGINT && mode != "fast":
+				stop("fast", h.StopFast)
+			default:
+				log.Info().Str("signal", sig.String()).Str("mode", mode).Msg("already shutting down")
+			}
+		case err := <-stopped:
+			if err != nil {
 				log.Error().Err(err).Msg("unclean shutdown")
-				return 1
+				return exitFailing
 			}
 			log.Info().Msg("database system is shut down")
 			return 0
 		case <-h.Done():
+			if mode != "" {
+				if err := h.Err(); err != nil {
+					log.Error().Err(err).Msg("unclean shutdown")
+					return exitFailing
+				}
+				log.Info().Msg("database system is shut down")
+				return 0
+			}
 			log.Error().Err(h.Err()).Msg("stopping")
 			return exitCode(h.Err())
 		}
 	}
 }
 
+// Exit statuses, as the help states them.
+const (
+	exitStartup   = 1 // the server could not start
+	exitFailing   = 2 // the instance kept failing past its restart limit, or shutdown was unclean
+	exitImmediate = 3 // SIGQUIT: no shutdown checkpoint was written
+)
+
 func exitCode(err error) int {
 	if errors.Is(err, actors.ErrRestartLimit) {
-		return 2
+		return exitFailing
 	}
-	return 1
+	return exitStartup
 }
 
 func newLogger(level, format string, w io.Writer) (zerolog.Logger, error) {
