@@ -42,6 +42,49 @@ type hbaStore struct {
 
 	booted   atomic.Bool // the single database's first boot was seen
 	startErr atomic.Pointer[error]
+	// roleGen counts statements that may have changed roles (protocol.MentionsRoles); a
+	// cached role is trusted only if none was read since it was fetched.
+	roleGen atomic.Uint64
+}
+
+// cachedRole is a role as last read, with the roleGen it was read under.
+type cachedRole struct {
+	role *socket.Role
+	gen  uint64
+}
+
+// rolesMayChange is called for every statement that may create, change or drop a role.
+func (s *hbaStore) rolesMayChange() {
+	if s != nil {
+		s.roleGen.Add(1)
+	}
+}
+
+// role reads a connecting role. When a client holds the backend (inside a transaction, say)
+// the query would have to wait for it, so a copy read earlier is used, as long as no
+// statement that may change roles was seen since; otherwise the login waits its turn.
+func (s *hbaStore) role(r *hbaRules, system *actor.ActorSystem, pid *actor.PID, timeout time.Duration, user string) (*socket.Role, error) {
+	gen := s.roleGen.Load()
+	role, err := lookupRole(system, pid, timeout, user, true)
+	if errors.Is(err, ErrBackendBusy) {
+		r.rolesMu.Lock()
+		c, ok := r.roles[user]
+		r.rolesMu.Unlock()
+		if ok && c.gen == gen {
+			return c.role, nil
+		}
+		role, err = lookupRole(system, pid, timeout, user, false)
+	}
+	if err != nil {
+		return nil, err
+	}
+	r.rolesMu.Lock()
+	if r.roles == nil || len(r.roles) > 10000 {
+		r.roles = map[string]cachedRole{}
+	}
+	r.roles[user] = cachedRole{role: role, gen: gen}
+	r.rolesMu.Unlock()
+	return role, nil
 }
 
 // hbaRules is one database's pg_hba.conf, behind an atomic pointer: connections read it
@@ -53,6 +96,9 @@ type hbaRules struct {
 	bridge  atomic.Pointer[actor.PID] // the Bridge last seen serving it, for reloads
 	stale   atomic.Bool               // a reload found its instance stopped: re-read on next use
 	loadMu  sync.Mutex                // one read of the file at a time
+
+	rolesMu sync.Mutex
+	roles   map[string]cachedRole // connecting roles as last read
 }
 
 func newHBAStore(cfg *Config) *hbaStore {
@@ -154,8 +200,11 @@ const roleQuery = `select a.rolpassword, a.rolcanlogin, extract(epoch from a.rol
 	 select coalesce(pg_catalog.json_agg(r.rolname), '[]')::text from m join pg_catalog.pg_authid r on r.oid = m.id)
 from pg_catalog.pg_authid a where a.rolname = $1`
 
-func lookupRole(system *actor.ActorSystem, pid *actor.PID, timeout time.Duration, user string) (*socket.Role, error) {
-	reply, err := bridgeQuery(system, pid, timeout, roleQuery, user)
+func lookupRole(system *actor.ActorSystem, pid *actor.PID, timeout time.Duration, user string, noWait bool) (*socket.Role, error) {
+	reply, err := bridgeRequest(system, pid, timeout, &QueryRequest{SQL: roleQuery, Args: []any{user}, NoWait: noWait})
+	if errors.Is(err, ErrBackendBusy) {
+		return nil, err
+	}
 	if err != nil {
 		return nil, fmt.Errorf("actors: reading role %q: %w", user, err)
 	}
@@ -190,10 +239,14 @@ func lookupRole(system *actor.ActorSystem, pid *actor.PID, timeout time.Duration
 // bridgeQuery runs SQL on a Bridge as an embedding query: in its turn for the backend,
 // never inside a client's transaction.
 func bridgeQuery(system *actor.ActorSystem, pid *actor.PID, timeout time.Duration, sql string, args ...any) (*QueryReply, error) {
+	return bridgeRequest(system, pid, timeout, &QueryRequest{SQL: sql, Args: args})
+}
+
+func bridgeRequest(system *actor.ActorSystem, pid *actor.PID, timeout time.Duration, req *QueryRequest) (*QueryReply, error) {
 	if pid == nil {
 		return nil, errors.New("actors: no database instance")
 	}
-	res, err := system.Root.RequestFuture(pid, &QueryRequest{SQL: sql, Args: args}, timeout).Result()
+	res, err := system.Root.RequestFuture(pid, req, timeout).Result()
 	if err != nil {
 		return nil, err
 	}
@@ -238,7 +291,8 @@ func authorize(system *actor.ActorSystem, cfg *Config, hs *socket.Handshake, bri
 		bridge = found.PID
 	}
 	s := cfg.hba
-	rules, err := s.get(s.rules(name), system, bridge, timeout)
+	rules0 := s.rules(name)
+	rules, err := s.get(rules0, system, bridge, timeout)
 	if err != nil {
 		var he *socket.HBAError
 		if errors.As(err, &he) {
@@ -261,7 +315,7 @@ func authorize(system *actor.ActorSystem, cfg *Config, hs *socket.Handshake, bri
 	var roleErr error
 	getRole := func() (*socket.Role, error) {
 		if role == nil && roleErr == nil {
-			role, roleErr = lookupRole(system, bridge, timeout, user)
+			role, roleErr = s.role(rules0, system, bridge, timeout, user)
 		}
 		return role, roleErr
 	}

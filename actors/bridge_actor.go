@@ -662,6 +662,10 @@ func (b *bridgeActor) cleaned(ctx actor.Context, m *cleanupDone) {
 
 // apiQuery queues an embedding query as a short-lived session of the default user.
 func (b *bridgeActor) apiQuery(ctx actor.Context, m *QueryRequest) {
+	if m.NoWait && (!b.ready || b.busy || b.holder != 0 || len(b.waiting) > 0) {
+		ctx.Respond(&QueryReply{Err: ErrBackendBusy})
+		return
+	}
 	b.nextConnID++
 	id := apiConnBase + b.nextConnID
 	b.sessions[id] = &session{id: id, pid: ctx.Sender(), user: "postgres", api: m, listen: map[string]bool{}}

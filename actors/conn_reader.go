@@ -122,11 +122,18 @@ func (h *connHandler) request(msgs [][]byte) (*ExecRequest, error) {
 	for _, m := range msgs {
 		switch m[0] {
 		case 'Q':
-			parseListen(string(m[5:]), req)
+			q := string(m[5:])
+			parseListen(q, req)
+			if protocol.MentionsRoles(q) {
+				h.cfg.hba.rolesMayChange()
+			}
 		case 'P':
 			if name, rest, ok := cstring(m[5:]); ok {
 				if q, _, ok := cstring(rest); ok {
 					parseListen(q, req)
+					if protocol.MentionsRoles(q) {
+						h.cfg.hba.rolesMayChange()
+					}
 				}
 				if name == "" {
 					req.Segments, cur = flushSeg(req.Segments, cur)

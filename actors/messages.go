@@ -102,6 +102,9 @@ type SessionTerminated struct {
 type QueryRequest struct {
 	SQL  string
 	Args []any
+	// NoWait answers ErrBackendBusy at once, instead of queueing, when a client holds the
+	// backend or others wait for it.
+	NoWait bool
 }
 
 // QueryReply is the result of a QueryRequest.

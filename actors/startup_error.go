@@ -15,6 +15,9 @@ import (
 // bridge.ErrDataDirInUse.
 var ErrStartup = errors.New("actors: the database could not start")
 
+// ErrBackendBusy answers a QueryRequest with NoWait while the backend is taken.
+var ErrBackendBusy = errors.New("actors: the database is busy")
+
 // StartupError carries the reason the first boot failed.
 type StartupError struct{ Err error }
 
