@@ -56,6 +56,7 @@ type bridgeActor struct {
 	emptySince time.Time // when the last session left (multi-database idle stop)
 	draining   *drainState
 	nextConnID uint64
+	rec        recycler // gives back the memory of an idle instance (recycle.go)
 }
 
 // bridgeShared outlives restarts of the Bridge actor: the in-memory file system (so that a
@@ -157,6 +158,10 @@ func (b *bridgeActor) Receive(ctx actor.Context) {
 		if b.inst != nil {
 			b.inst.ReloadConfig() // an atomic flag the backend reads between commands
 		}
+	case *recycleCheck:
+		b.checkRecycle(ctx)
+	case *instanceRecycled:
+		b.recycled(ctx, m)
 	case *instanceClosed:
 		b.closedInstance(ctx, m)
 	case *cleanupDone:
@@ -245,6 +250,7 @@ func (b *bridgeActor) stop() {
 	if b.idleTimer != nil {
 		b.idleTimer.Stop()
 	}
+	b.rec.stopTimer()
 }
 
 // serverParams are the ParameterStatus values a real server reports at startup.
@@ -391,6 +397,7 @@ func (b *bridgeActor) schedule(ctx actor.Context) {
 	}
 	if b.holder == 0 {
 		b.noteEmpty(ctx)
+		b.noteIdle(ctx)
 		return
 	}
 	s := b.sessions[b.holder]

@@ -40,6 +40,14 @@ type Config struct {
 	StartupTimeout time.Duration
 	// ShutdownTimeout is how long a running query may finish during Stop (default 10s).
 	ShutdownTimeout time.Duration
+	// MemoryHighWater is the linear memory above which an instance is recycled (shut down
+	// and booted again from its files, which gives the memory back) once no client is
+	// attached and it has been idle for RecycleDelay. 0 means four times the memory after
+	// boot (512 MiB by default), or halfway to Bridge.MaxMemory when that is lower.
+	MemoryHighWater uint64
+	// RecycleDelay is how long the instance must be idle before a recycle (default 5s;
+	// negative disables recycling).
+	RecycleDelay time.Duration
 	// MaxRestarts within RestartWindow before the Supervisor gives up (default 5 in 30s).
 	MaxRestarts   int
 	RestartWindow time.Duration

@@ -158,6 +158,13 @@ type InjectFault struct {
 	Database string
 }
 
+// BridgeRecycled is published when an idle instance whose memory passed the high-water mark
+// was shut down and booted again to give that memory back (see Config.MemoryHighWater).
+type BridgeRecycled struct {
+	MemoryBefore, MemoryAfter uint64 // linear memory of the old and the new instance
+	Took                      time.Duration
+}
+
 // DatabaseStopped is published on the event stream when an idle database's instance was
 // shut down (multi-database mode).
 type DatabaseStopped struct {
@@ -167,6 +174,7 @@ type DatabaseStopped struct {
 // Timer messages may arrive after their actor stopped; that is expected, not a dead letter
 // worth logging.
 func (*drainTick) IgnoreDeadLetterLogging()     {}
+func (*recycleCheck) IgnoreDeadLetterLogging()  {}
 func (*idleStop) IgnoreDeadLetterLogging()      {}
 func (*idleCheck) IgnoreDeadLetterLogging()     {}
 func (*attachTimeout) IgnoreDeadLetterLogging() {}
@@ -214,6 +222,15 @@ type apiDone struct {
 // instanceClosed reports the clean shutdown of PostgreSQL at the end of a drain.
 type instanceClosed struct{ err error }
 
+// instanceRecycled reports the worker's shutdown and new boot of an idle instance.
+type instanceRecycled struct {
+	inst   *bridge.Instance
+	err    error
+	info   bootInfo
+	before uint64 // the old instance's linear memory
+	took   time.Duration
+}
+
 // --- Internal: timers --------------------------------------------------------------------------
 
 // idleCheck checks a session left idle inside a transaction.
@@ -224,6 +241,9 @@ type idleStop struct{}
 
 // drainTick re-checks a graceful shutdown in progress.
 type drainTick struct{}
+
+// recycleCheck re-checks, after the recycle delay, whether the instance should be recycled.
+type recycleCheck struct{}
 
 // --- Internal: ConnectionHandler and its goroutines -------------------------------------------
 

@@ -1,0 +1,170 @@
+package actors
+
+import (
+	"context"
+	"time"
+
+	"github.com/asynkron/protoactor-go/actor"
+
+	"github.com/pglite-go/pglite/bridge"
+)
+
+// recycler gives back the memory of an instance that grew past its high-water mark.
+// WebAssembly memory cannot shrink: one query that needed a gigabyte leaves the instance
+// at that size for good, although PostgreSQL freed it long ago. The only way to return it
+// is a new instance: a clean shutdown (which unmaps the old memory) and a boot from the
+// same files, from the data directory or from the in-memory file system the Bridge keeps
+// across restarts anyway. That is invisible to clients only while none is attached, since
+// every session state (prepared statements, portals, LISTEN, temporary objects, settings,
+// sequence values seen) lives in the one backend; so the Bridge recycles only then, after
+// RecycleDelay without activity, and a client that connects meanwhile waits for the boot.
+type recycler struct {
+	inst       *bridge.Instance // the instance bootMemory belongs to
+	bootMemory uint64           // its linear memory when first seen idle after boot
+	idleSince  time.Time        // when the Bridge last ran out of work
+	timer      *time.Timer
+}
+
+// defaultRecycleDelay is how long the Bridge must have been idle before it recycles.
+const defaultRecycleDelay = 5 * time.Second
+
+// noteIdle runs whenever the Bridge has nothing left to schedule: a batch, a cleanup or an
+// embedding query just ended, or the last client left. It restarts the idle clock and
+// checks the memory.
+func (b *bridgeActor) noteIdle(ctx actor.Context) {
+	if b.inst == nil || !b.ready {
+		return
+	}
+	b.observeInstance()
+	b.rec.idleSince = time.Now()
+	releaseHeapIfDirty()
+	b.checkRecycle(ctx)
+}
+
+// observeInstance records a new instance's memory after boot and publishes the memory
+// gauges.
+func (b *bridgeActor) observeInstance() {
+	if b.rec.inst != b.inst {
+		b.rec.inst, b.rec.bootMemory = b.inst, b.inst.MemorySize()
+	}
+	m := b.cfg.metrics
+	m.memoryBytes.Store(b.inst.MemorySize())
+	m.memoryLimit.Store(b.inst.MemoryLimit())
+	if b.recycleDelay() > 0 {
+		m.memoryHighWater.Store(b.highWater())
+	}
+}
+
+// recycleDelay is Config.RecycleDelay with its default; 0 means recycling is off.
+func (b *bridgeActor) recycleDelay() time.Duration {
+	switch d := b.cfg.RecycleDelay; {
+	case d < 0:
+		return 0
+	case d == 0:
+		return defaultRecycleDelay
+	default:
+		return d
+	}
+}
+
+// highWater is the linear memory above which an idle instance is recycled:
+// Config.MemoryHighWater, or four times the memory after boot, or, when that reaches the
+// limit, halfway between the two.
+func (b *bridgeActor) highWater() uint64 {
+	if hw := b.cfg.MemoryHighWater; hw > 0 {
+		return hw
+	}
+	boot, limit := b.rec.bootMemory, b.inst.MemoryLimit()
+	if hw := 4 * boot; hw < limit {
+		return hw
+	}
+	return boot + (limit-boot)/2
+}
+
+// idleForRecycle reports whether no client could notice a restart now: nothing runs or
+// waits, and no session is attached at all.
+func (b *bridgeActor) idleForRecycle() bool {
+	return b.ready && !b.busy && b.inst != nil && b.inst.Broken() == nil && b.draining == nil &&
+		len(b.sessions) == 0 && len(b.pending) == 0 && len(b.roleWaiters) == 0 &&
+		len(b.internalQueue) == 0 && len(b.waiting) == 0 && b.holder == 0
+}
+
+// checkRecycle recycles the instance if it is idle, over its mark and has been idle for
+// RecycleDelay; if only the delay is missing it checks again when the delay is over.
+func (b *bridgeActor) checkRecycle(ctx actor.Context) {
+	delay := b.recycleDelay()
+	// An instance that has not grown since boot is never recycled, whatever the mark: a new
+	// one would be just as large.
+	if size := b.inst.MemorySize(); delay == 0 || !b.idleForRecycle() || size <= b.highWater() || size <= b.rec.bootMemory {
+		return
+	}
+	if wait := delay - time.Since(b.rec.idleSince); wait > 0 {
+		b.rec.stopTimer()
+		self, system := ctx.Self(), ctx.ActorSystem()
+		b.rec.timer = time.AfterFunc(wait, func() { system.Root.Send(self, &recycleCheck{}) })
+		return
+	}
+	b.recycle(ctx)
+}
+
+func (r *recycler) stopTimer() {
+	if r.timer != nil {
+		r.timer.Stop()
+		r.timer = nil
+	}
+}
+
+// recycle closes the instance cleanly and boots a new one on the worker. Until it is up the
+// Bridge is not ready: attaches and embedding queries wait, as at the first boot.
+func (b *bridgeActor) recycle(ctx actor.Context) {
+	b.rec.stopTimer()
+	before := b.inst.MemorySize()
+	b.log.Info().Uint64("memory", before).Uint64("high_water", b.highWater()).Msg("recycling the idle instance to give its memory back")
+	b.ready, b.busy, b.inst = false, true, nil
+	cfg := b.cfg.Bridge
+	if cfg.DataDir == "" {
+		cfg.ReuseFS = b.shared.fs
+	}
+	self, system, w := ctx.Self(), ctx.ActorSystem(), b.worker
+	b.jobs <- func(*grant) {
+		start := time.Now()
+		if err := w.inst.Close(); err != nil {
+			w.log.Warn().Err(err).Msg("recycle: the old instance did not shut down cleanly; the new one recovers")
+		}
+		w.inst = nil
+		heapDirty.Store(true) // the old instance's host state, and the files it deleted in memory
+		inst, err := bridge.Open(context.Background(), cfg)
+		var info bootInfo
+		if err == nil {
+			w.inst, w.cur = inst, backendSession{user: "postgres"}
+			info, err = readBootInfo(inst)
+		}
+		system.Root.Send(self, &instanceRecycled{inst: inst, err: err, info: info, before: before, took: time.Since(start)})
+	}
+}
+
+// recycled puts the new instance in service and lets the waiting clients in. A failed boot
+// is a failure like any other: the Supervisor restarts the Bridge.
+func (b *bridgeActor) recycled(ctx actor.Context, m *instanceRecycled) {
+	b.busy = false
+	if m.err != nil {
+		b.broken(ctx, m.err)
+		return
+	}
+	b.inst, b.ready = m.inst, true
+	b.params, b.roles = m.info.params, m.info.roles
+	if b.cfg.Bridge.DataDir == "" {
+		b.shared.fs = m.inst.ReusableFS()
+	}
+	b.cfg.metrics.recycles.Add(1)
+	b.observeInstance()
+	after := m.inst.MemorySize()
+	b.log.Info().Uint64("before", m.before).Uint64("after", after).Dur("took", m.took).Msg("instance recycled")
+	ctx.ActorSystem().EventStream.Publish(&BridgeRecycled{MemoryBefore: m.before, MemoryAfter: after, Took: m.took})
+	pending := b.pending
+	b.pending = nil
+	for _, p := range pending {
+		b.answerAttach(ctx, p.req, p.sender, false)
+	}
+	b.schedule(ctx)
+}
