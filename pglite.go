@@ -59,6 +59,13 @@ type Options struct {
 	// Template starts the database as a clone of a template (see NewTemplate) instead of
 	// booting: milliseconds instead of hundreds. DataDir must be empty.
 	Template *Template
+	// MaxMemory caps the database's memory in bytes (0: 2 GiB, the most WebAssembly
+	// allows): a query that needs more fails with 53200 "out of memory" and the server goes
+	// on. At least 128 MiB.
+	MaxMemory uint64
+	// MemoryHighWater is the memory above which the database is restarted, invisibly, once
+	// no client is connected, to give memory back (0: four times the memory after boot).
+	MemoryHighWater uint64
 }
 
 // Server is a running PostgreSQL server. Its methods are safe for concurrent use.
@@ -127,6 +134,7 @@ func configure(opts Options) (actors.Config, *Server, error) {
 		cfg.Bridge.Template = t.t
 	}
 	cfg.Bridge.Logger = log
+	cfg.Bridge.MaxMemory, cfg.MemoryHighWater = opts.MaxMemory, opts.MemoryHighWater
 	s.database = cfg.Bridge.Database
 	if s.database == "" {
 		s.database = "postgres"

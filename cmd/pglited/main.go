@@ -47,6 +47,11 @@ Options:
                                 drop a client that stops reading a result while it holds the
                                 database (default 60s)
   -B, --shared-buffers=SIZE     shared_buffers (default 16MB)
+      --max-memory=SIZE         most memory the database may use, e.g. 512MB or 2GB; a query
+                                that needs more fails with 53200 (default and at most 2GB)
+      --memory-high-water=SIZE  restart the database, once no client is connected, when its
+                                memory is above this, to give it back (default: 4x the memory
+                                after boot; off disables)
   -c NAME=VALUE                 set a server parameter (repeatable)
       --databases=NAME,...      serve several databases, each its own instance, chosen by the
                                 database name clients connect to (default: one database, postgres)
@@ -144,6 +149,9 @@ func run(args []string, stderr io.Writer) int {
 	fs.StringVar(&databases, "databases", "", "")
 	fs.BoolVar(&createDatabases, "create-databases", false, "")
 	fs.DurationVar(&dbIdle, "database-idle-timeout", 0, "")
+	maxMemory, highWater := sizeFlag{}, sizeFlag{canBeOff: true}
+	fs.Var(&maxMemory, "max-memory", "")
+	fs.Var(&highWater, "memory-high-water", "")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
@@ -184,6 +192,10 @@ func run(args []string, stderr io.Writer) int {
 				cfg.Databases.Declared = append(cfg.Databases.Declared, name)
 			}
 		}
+	}
+	if err := applyMemoryFlags(&cfg, &maxMemory, &highWater); err != nil {
+		fmt.Fprintln(stderr, "pglited:", err)
+		return 1
 	}
 	if idleTimeout == 0 {
 		cfg.IdleInTransactionTimeout = -1
