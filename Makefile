@@ -42,6 +42,11 @@ fuzz: assets ## run each protocol fuzz target for 30s, then the wire fuzzer agai
 		$(GO) test ./protocol -run '^$$' -fuzz "^$$t$$" -fuzztime 30s || exit 1; done
 	$(GO) test ./test/wirefuzz -run '^$$' -fuzz '^FuzzWire$$' -fuzztime 60s
 
+SOAK_DURATION ?= 10m
+.PHONY: soak
+soak: assets ## run the daemon under transfers, faults, bad input and SIGKILLs for $(SOAK_DURATION)
+	SOAK_DURATION=$(SOAK_DURATION) $(GO) test ./test/soak -run '^TestSoak$$' -count=1 -v -timeout 0
+
 embed-assets: assets ## copy the assets next to bridge/ for `go build -tags pglite_embed`
 	mkdir -p bridge/embedded
 	cp $(ASSETS_DIR)/pglite.wasm $(ASSETS_DIR)/initdb.wasm $(ASSETS_DIR)/pglite.data $(ASSETS_DIR)/files.json bridge/embedded/
