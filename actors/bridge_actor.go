@@ -206,9 +206,8 @@ func (b *bridgeActor) start(ctx actor.Context) {
 		var info bootInfo
 		var t bridge.Timings
 		if err == nil {
-			w.inst, t = inst, inst.Timings
-			w.cur = backendSession{user: "postgres"}
-			info, err = readBootInfo(inst)
+			t = inst.Timings
+			info, err = w.adopt(inst)
 		}
 		send(self, &instanceOpened{inst: inst, err: err, info: info, timed: t})
 	}
@@ -296,7 +295,7 @@ func (b *bridgeActor) attach(m *AttachRequest, sender *actor.PID) *AttachReply {
 	if b.draining != nil {
 		return &AttachReply{Fatal: protocol.FatalError("57P03", "the database system is shutting down")}
 	}
-	s := &session{id: m.ConnID, namer: protocol.NewNamer(uint32(m.ConnID)), pid: sender, user: m.User, settings: m.Settings, cancelPID: m.CancelPID,
+	s := &session{id: m.ConnID, namer: protocol.NewNamer(uint32(m.ConnID)), pid: sender, user: m.User, super: super, startup: m.Settings, cancelPID: m.CancelPID,
 		cancelKey: m.CancelKey, out: m.Output, gone: m.Gone, credits: m.Credits, txStatus: 'I', listen: map[string]bool{}}
 	b.sessions[s.id] = s
 	params := make([][2]string, 0, len(b.params)+3)

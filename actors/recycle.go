@@ -136,8 +136,7 @@ func (b *bridgeActor) recycle(ctx actor.Context) {
 		inst, err := bridge.Open(context.Background(), cfg)
 		var info bootInfo
 		if err == nil {
-			w.inst, w.cur = inst, backendSession{user: "postgres"}
-			info, err = readBootInfo(inst)
+			info, err = w.adopt(inst)
 		}
 		system.Root.Send(self, &instanceRecycled{inst: inst, err: err, info: info, before: before, took: time.Since(start)})
 	}

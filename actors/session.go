@@ -14,7 +14,9 @@ type session struct {
 	pid       *actor.PID     // the ConnectionHandler
 	namer     protocol.Namer // the client's private statement names, to fix error texts
 	user      string
-	settings  map[string]string
+	super     bool              // the login role is a superuser
+	startup   map[string]string // startup-packet options: the reset values of this client
+	settings  map[string]string // session-level settings, as read after the client's SETs
 	cancelPID uint32
 	cancelKey []byte
 	out       io.Writer     // see AttachRequest.Output

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"maps"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -23,11 +22,14 @@ import (
 // and the job reports back with a message. Every call into the instance happens in a job,
 // one at a time.
 type worker struct {
-	inst    *bridge.Instance
-	send    func(pid *actor.PID, msg any)
-	self    *actor.PID
-	log     zerolog.Logger
-	cur     backendSession // whose settings the backend holds now; only jobs touch it (under mu)
+	inst *bridge.Instance
+	send func(pid *actor.PID, msg any)
+	self *actor.PID
+	log  zerolog.Logger
+	cur  backendSession // whose settings the backend holds now; only jobs touch it (under mu)
+	// resets are the server's reset values, read at boot, for putting back a setting that
+	// the previous client's startup options changed.
+	resets  map[string]string
 	metrics *Metrics
 	failing *atomic.Bool // set when the instance broke, before the Bridge actor knows
 
@@ -58,7 +60,13 @@ func (w *worker) loop(jobs <-chan job, prev <-chan struct{}, done chan<- struct{
 type backendSession struct {
 	owner    uint64
 	user     string
-	settings map[string]string
+	startup  map[string]string // the owner's startup options, which RESET returns to
+	settings map[string]string // its session-level settings (SET)
+	// settingsPending: the owner changed a setting inside a transaction or pipeline that is
+	// still open; its settings are read once it is idle, never inside its transaction,
+	// where the reading query would take a snapshot the client could notice (SET
+	// TRANSACTION READ WRITE would fail after it, for one).
+	settingsPending bool
 }
 
 // chunkSize bounds one write to the client; output is coalesced up to it.
@@ -281,7 +289,12 @@ func (st *streamState) finish(res *execResult) {
 	res.notifications = st.notes
 	res.listenTags = st.listenTags
 	res.rolesChanged = st.roles
-	if st.dirty && res.err == nil {
+	if (st.dirty || st.w.cur.settingsPending) && res.err == nil {
+		if st.lastType != 'Z' || st.txStatus != 'I' {
+			st.w.cur.settingsPending = true
+			return
+		}
+		st.w.cur.settingsPending = false
 		if s, err := st.w.captureSettings(); err == nil {
 			res.settings = s
 		} else {
@@ -336,56 +349,6 @@ func dataRow(m []byte) []string {
 		out[i] = string(v)
 	}
 	return out
-}
-
-// captureSettings reads the session-level settings the current client has made.
-func (w *worker) captureSettings() (map[string]string, error) {
-	rows, err := w.query("select name, setting from pg_settings where source = 'session' union all select 'role', current_setting('role')")
-	if err != nil {
-		return nil, err
-	}
-	out := make(map[string]string, len(rows))
-	for _, r := range rows {
-		if len(r) == 2 && !(r[0] == "role" && r[1] == "none") {
-			out[r[0]] = r[1]
-		}
-	}
-	return out, nil
-}
-
-// switchTo makes the backend hold sess's settings and user. Clients with the same settings
-// share a backend state, so switching between them costs nothing.
-func (w *worker) switchTo(sess *session) error {
-	if w.cur.owner == sess.id {
-		return nil
-	}
-	if w.cur.user == sess.user && maps.Equal(w.cur.settings, sess.settings) {
-		w.cur.owner = sess.id
-		return nil
-	}
-	var b strings.Builder
-	b.WriteString("RESET ALL; SET SESSION AUTHORIZATION ")
-	b.WriteString(quoteIdent(sess.user))
-	b.WriteString(";")
-	if len(sess.settings) > 0 {
-		b.WriteString(" SELECT ")
-		first := true
-		for k, v := range sess.settings {
-			if !first {
-				b.WriteString(", ")
-			}
-			first = false
-			fmt.Fprintf(&b, "set_config(%s, %s, false)", quoteLiteral(k), quoteLiteral(v))
-		}
-	}
-	if _, err := w.query(b.String()); err != nil {
-		if errors.Is(err, bridge.ErrBroken) {
-			return err
-		}
-		w.log.Warn().Err(err).Uint64("conn_id", sess.id).Msg("could not restore session settings")
-	}
-	w.cur = backendSession{owner: sess.id, user: sess.user, settings: sess.settings}
-	return nil
 }
 
 func quoteIdent(s string) string   { return `"` + strings.ReplaceAll(s, `"`, `""`) + `"` }

@@ -41,7 +41,7 @@ func (w *worker) cleanup(s *session, prefix string, drop []string) error {
 		}
 	}
 	if w.cur.owner == s.id {
-		w.cur.owner = 0
+		w.cur.owner, w.cur.settingsPending = 0, false
 	}
 	return nil
 }

@@ -321,7 +321,7 @@ func (inst *Instance) boot(ctx context.Context) error {
 		return &BrokenError{Op: "start", Cause: err}
 	}
 	inst.armInterrupts()
-	return nil
+	return inst.enableGUCReports()
 }
 
 // globalInt32 points at an exported C variable. The memory is a fixed reserved mapping, so
