@@ -644,11 +644,12 @@ func (b *bridgeActor) runCleanup(ctx actor.Context, s *session) {
 		}
 		delete(b.channels[ch], s.id)
 	}
+	alone := b.clientSessions() == 0 // s is detached already
 	b.busy = true
 	self, system, w := ctx.Self(), ctx.ActorSystem(), b.worker
 	id := s.id
 	b.jobs <- func(*grant) {
-		err := w.cleanup(s, prefix, drop)
+		err := w.cleanup(s, prefix, drop, alone)
 		system.Root.Send(self, &cleanupDone{connID: id, err: err})
 	}
 }

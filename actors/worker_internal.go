@@ -12,8 +12,12 @@ import (
 )
 
 // cleanup releases what a departed client left on the backend: an unfinished pipeline or
-// transaction, its prepared statements, and the subscriptions no one else needs.
-func (w *worker) cleanup(s *session, prefix string, drop []string) error {
+// transaction, its prepared statements, and the subscriptions no one else needs. When no
+// other client is attached it also ends everything else a PostgreSQL backend ends with its
+// connection, with DISCARD ALL: temporary tables, SQL-level prepared statements, cursors
+// WITH HOLD, advisory locks; the next connection then finds none of them. (With others
+// attached those belong to the shared session, see the README's known limits.)
+func (w *worker) cleanup(s *session, prefix string, drop []string, alone bool) error {
 	status, err := w.sync()
 	if err != nil {
 		return err
@@ -22,6 +26,19 @@ func (w *worker) cleanup(s *session, prefix string, drop []string) error {
 		if _, err := w.query("ROLLBACK"); errors.Is(err, bridge.ErrBroken) {
 			return err
 		}
+	}
+	if alone {
+		if w.cur.owner != s.id {
+			if err := w.switchTo(s); err != nil {
+				return err
+			}
+		}
+		if _, err := w.query("DISCARD ALL"); errors.Is(err, bridge.ErrBroken) {
+			return err
+		}
+		// RESET ALL and RESET SESSION AUTHORIZATION went to this client's reset values.
+		w.cur = backendSession{user: s.user, startup: s.startup}
+		return nil
 	}
 	rows, err := w.query("select name from pg_prepared_statements where starts_with(name, " + quoteLiteral(prefix) + ")")
 	if errors.Is(err, bridge.ErrBroken) {

@@ -3,6 +3,7 @@ package test
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 )
@@ -119,4 +120,35 @@ func TestFidelity_psqlLexesAfterParameterStatus(t *testing.T) {
 	if !ok || !strings.HasSuffix(out, "\na'b\n") {
 		t.Fatalf("psql: %q", out)
 	}
+}
+
+// TestFidelity_temporaryObjectsEndWithTheConnection: what a connection leaves in its backend
+// (temporary tables, SQL-level prepared statements, cursors WITH HOLD, advisory locks) is gone
+// for the next connection, as with a backend per connection.
+func TestFidelity_temporaryObjectsEndWithTheConnection(t *testing.T) {
+	s := startServer(t, nil)
+	first := connect(t, s.dsn(""))
+	mustExec(t, first, "create temp table scratch(x int)")
+	mustExec(t, first, "prepare p as select 1")
+	mustExec(t, first, "begin; declare c cursor with hold for select 1; commit")
+	mustExec(t, first, "select pg_advisory_lock(42)")
+	if err := first.Close(ctxT(t)); err != nil {
+		t.Fatal(err)
+	}
+	// Let the server see the disconnect before the next client attaches: with another
+	// client attached these objects would belong to the shared session.
+	time.Sleep(300 * time.Millisecond)
+	next := connect(t, s.dsn(""))
+	var n int64
+	for q, want := range map[string]int64{
+		"select count(*) from pg_class where relname = 'scratch'":      0,
+		"select count(*) from pg_prepared_statements where name = 'p'": 0,
+		"select count(*) from pg_cursors where name = 'c'":             0,
+		"select count(*) from pg_locks where locktype = 'advisory'":    0,
+	} {
+		if n = scalar[int64](t, next, q); n != want {
+			t.Errorf("%s: %d", q, n)
+		}
+	}
+	mustExec(t, next, "create temp table scratch(x int)") // the name is free again
 }
