@@ -10,7 +10,7 @@ help: ## show targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
 
 assets: ## fetch the pinned PGlite npm packages and check their sha256
-	@bash scripts/assets.sh $(ASSETS_DIR)
+	@$(GO) run ./cmd/pglite-assets -dir $(ASSETS_DIR)
 
 psql: ## install postgresql-client when psql is missing
 	@command -v psql >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq postgresql-client >/dev/null; }
@@ -47,9 +47,8 @@ SOAK_DURATION ?= 10m
 soak: assets ## run the daemon under transfers, faults, bad input and SIGKILLs for $(SOAK_DURATION)
 	SOAK_DURATION=$(SOAK_DURATION) $(GO) test ./test/soak -run '^TestSoak$$' -count=1 -v -timeout 0
 
-embed-assets: assets ## copy the assets next to bridge/ for `go build -tags pglite_embed`
-	mkdir -p bridge/embedded
-	cp $(ASSETS_DIR)/pglite.wasm $(ASSETS_DIR)/initdb.wasm $(ASSETS_DIR)/pglite.data $(ASSETS_DIR)/files.json bridge/embedded/
+embed-assets: ## write bridge/embedded, the package `go build -tags pglite_embed ./cmd/pglited` embeds
+	$(GO) run ./cmd/pglite-assets -dir $(ASSETS_DIR) -embed bridge/embedded -pkg embedded
 
 check: ## gofmt and vet
 	@test -z "$$(gofmt -l . | grep -v '^assets/')" || { gofmt -l .; exit 1; }

@@ -1,22 +1,33 @@
 package bridge
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sync"
 
+	"github.com/rs/zerolog"
+
 	"github.com/pglite-go/pglite/emscripten/vfs"
+	"github.com/pglite-go/pglite/internal/assetinstall"
 )
 
 // AssetsVersion is the PGlite npm release these assets come from.
-const AssetsVersion = "0.5.16"
+const AssetsVersion = assetinstall.Version
 
-// ErrAssetsMissing means the PGlite assets were not found; run `make assets`.
-var ErrAssetsMissing = errors.New("bridge: PGlite assets not found (run `make assets`, or set PGLITE_ASSETS_DIR)")
+// ErrAssetsUnavailable means the PGlite assets could not be found or installed: not in a
+// configured folder, not embedded, and fetching them failed (no npm, offline, a checksum
+// mismatch, a disk error; the wrapped error says which). It reaches pglite.Start's caller
+// through errors.Is.
+var ErrAssetsUnavailable = errors.New("bridge: PGlite assets unavailable")
+
+// ErrAssetsMissing is ErrAssetsUnavailable under its earlier name.
+var ErrAssetsMissing = ErrAssetsUnavailable
 
 // Assets are the files a host needs: the backend, initdb, and the file bundle.
 type Assets struct {
@@ -26,13 +37,13 @@ type Assets struct {
 	Bundle     *vfs.Bundle
 	// Hash identifies this asset set (keys the template cluster cache).
 	Hash string
+	// files holds the extension bundles; nil means the folder Dir.
+	files fs.FS
 }
 
 var (
 	assetsMu    sync.Mutex
 	assetsCache = map[string]*Assets{}
-	// embedded is set by the embed build tag.
-	embedded func() (*Assets, error)
 )
 
 // assetDirName is the folder `make assets` fills.
@@ -40,8 +51,9 @@ var assetDirName = filepath.Join("assets", "pglite-"+AssetsVersion)
 
 // findAssetsDir resolves the assets folder: explicit config, then PGLITE_ASSETS_DIR, then
 // ./assets/pglite-<v> in the working directory or any parent (so tests in subpackages find
-// the repository's copy), then the user's cache directory.
-func findAssetsDir(configured string) (string, error) {
+// the repository's copy), then the user's cache directory, where, with nothing configured,
+// the assets are fetched on first use.
+func findAssetsDir(ctx context.Context, configured string, log zerolog.Logger) (string, error) {
 	if configured != "" {
 		return checkAssetsDir(configured)
 	}
@@ -58,30 +70,39 @@ func findAssetsDir(configured string) (string, error) {
 			}
 		}
 	}
-	if c, err := os.UserCacheDir(); err == nil {
-		if dir, err := checkAssetsDir(filepath.Join(c, "pglite-go", assetDirName)); err == nil {
+	if c, err := assetinstall.DefaultDir(); err == nil {
+		if dir, err := checkAssetsDir(c); err == nil {
 			return dir, nil
 		}
 	}
-	return "", ErrAssetsMissing
+	return fetchAssets(ctx, log)
 }
 
 func checkAssetsDir(dir string) (string, error) {
 	for _, f := range []string{"pglite.wasm", "pglite.data", "initdb.wasm", "files.json"} {
 		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
-			return "", fmt.Errorf("%w: %s", ErrAssetsMissing, filepath.Join(dir, f))
+			return "", fmt.Errorf("%w: %s is missing (fill the folder with `%s -dir %s`)",
+				ErrAssetsUnavailable, filepath.Join(dir, f), assetinstall.Command, dir)
 		}
 	}
 	return dir, nil
 }
 
-// LoadAssets loads (once per process and folder) the assets named by dir, or found as
-// findAssetsDir describes when dir is empty.
+// LoadAssets loads (once per process and folder) the assets named by dir, or, when dir is
+// empty, the ones RegisterAssets handed over, or found (and on first use fetched) as
+// findAssetsDir describes.
 func LoadAssets(dir string) (*Assets, error) {
-	if dir == "" && embedded != nil && os.Getenv("PGLITE_ASSETS_DIR") == "" {
-		return loadEmbedded()
+	return loadAssets(context.Background(), dir, zerolog.Nop())
+}
+
+// loadAssets is LoadAssets with the opening instance's context and logger, for the fetch.
+func loadAssets(ctx context.Context, dir string, log zerolog.Logger) (*Assets, error) {
+	if dir == "" && os.Getenv("PGLITE_ASSETS_DIR") == "" {
+		if a, ok, err := registeredAssets(); ok {
+			return a, err
+		}
 	}
-	dir, err := findAssetsDir(dir)
+	dir, err := findAssetsDir(ctx, dir, log)
 	if err != nil {
 		return nil, err
 	}
@@ -103,17 +124,6 @@ func LoadAssets(dir string) (*Assets, error) {
 	a.Hash = assetsHash(a.PgliteWasm, a.InitdbWasm)
 	assetsCache[dir] = a
 	return a, nil
-}
-
-var embeddedOnce struct {
-	sync.Once
-	a   *Assets
-	err error
-}
-
-func loadEmbedded() (*Assets, error) {
-	embeddedOnce.Do(func() { embeddedOnce.a, embeddedOnce.err = embedded() })
-	return embeddedOnce.a, embeddedOnce.err
 }
 
 func assetsHash(parts ...[]byte) string {

@@ -4,9 +4,11 @@ import (
 	"archive/tar"
 	"bytes"
 	"compress/gzip"
+	"context"
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path"
 	"path/filepath"
@@ -52,7 +54,9 @@ type extFile struct {
 // instances of the process.
 type extBundle struct {
 	name string // file name without .tar.gz: "vector", "hstore", "uuid-ossp"
-	path string
+	path string // for messages
+	fsys fs.FS  // holds the bundle at rel
+	rel  string
 
 	once     sync.Once
 	files    []extFile
@@ -79,13 +83,17 @@ func (a *Assets) extensionCatalog() *extCatalog {
 		return c
 	}
 	c := &extCatalog{bundles: map[string]*extBundle{}}
-	if a.Dir != "" {
+	fsys := a.files
+	if fsys == nil && a.Dir != "" {
+		fsys = os.DirFS(a.Dir)
+	}
+	if fsys != nil {
 		for _, sub := range bundleDirs {
-			matches, _ := filepath.Glob(filepath.Join(a.Dir, sub, "*.tar.gz"))
+			matches, _ := fs.Glob(fsys, sub+"/*.tar.gz")
 			for _, m := range matches {
-				name := strings.TrimSuffix(filepath.Base(m), ".tar.gz")
+				name := strings.TrimSuffix(path.Base(m), ".tar.gz")
 				if _, dup := c.bundles[name]; !dup && validExtName(name) {
-					c.bundles[name] = &extBundle{name: name, path: m}
+					c.bundles[name] = &extBundle{name: name, path: filepath.Join(a.Dir, filepath.FromSlash(m)), fsys: fsys, rel: m}
 					c.names = append(c.names, name)
 				}
 			}
@@ -120,7 +128,7 @@ func validExtName(n string) bool {
 // load decompresses the bundle once.
 func (b *extBundle) load() error {
 	b.once.Do(func() {
-		raw, err := os.ReadFile(b.path)
+		raw, err := fs.ReadFile(b.fsys, b.rel)
 		if err != nil {
 			b.err = err
 			return
@@ -278,7 +286,7 @@ func (c *extCatalog) byControl(name string) *extBundle {
 func (inst *Instance) installExtensions(fs *vfs.FS) error {
 	// The engine is shared by asset folders with the same binaries; the bundles come from
 	// this instance's own folder.
-	a, err := LoadAssets(inst.cfg.AssetsDir)
+	a, err := loadAssets(context.Background(), inst.cfg.AssetsDir, inst.log)
 	if err != nil {
 		return err
 	}

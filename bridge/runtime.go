@@ -3,6 +3,8 @@ package bridge
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"sync"
 	"time"
 
@@ -43,6 +45,12 @@ func getEngine(ctx context.Context, a *Assets, cacheDir string, log zerolog.Logg
 		return nil, err
 	}
 	e := &engine{rt: rt, assets: a}
+	// A first compile on this machine takes seconds; say why the start waits. The marker
+	// only approximates wazero's cache, which has no way to ask.
+	compiled := filepath.Join(cacheDir, "compiled-"+a.Hash)
+	if _, err := os.Stat(compiled); err != nil {
+		log.Info().Msg("compiling PostgreSQL for this machine, once: ~4 s")
+	}
 	if e.pglite, err = rt.Compile(ctx, "pglite.wasm", a.PgliteWasm); err != nil {
 		return nil, fmt.Errorf("bridge: %w", err)
 	}
@@ -55,6 +63,7 @@ func getEngine(ctx context.Context, a *Assets, cacheDir string, log zerolog.Logg
 		}
 	}
 	e.compile = time.Since(start)
+	_ = os.WriteFile(compiled, nil, 0o644)
 	// The compiled modules are all that is needed from here on; drop 9 MB of bytes.
 	a.PgliteWasm, a.InitdbWasm = nil, nil
 	engines[a.Hash] = e
