@@ -1,5 +1,5 @@
 // Package pgtest gives every test its own real PostgreSQL database, in milliseconds and
-// without Docker, downloads or child processes:
+// without Docker or a server process:
 //
 //	func TestUsers(t *testing.T) {
 //		t.Parallel()
@@ -13,6 +13,10 @@
 // few milliseconds. Each database is a separate PostgreSQL instance, so parallel tests run
 // on separate cores and never see each other's rows, settings or locks. Everything a
 // database holds is released by t.Cleanup.
+//
+// On a machine without the PGlite assets, the first test fetches them once into the user
+// cache with npm; `go run github.com/pglite-go/pglite/cmd/pglite-assets` does that ahead of
+// time (CI caches, offline machines), or embeds them into a package of your module.
 package pgtest
 
 import (
@@ -63,8 +67,9 @@ func WithTemplate(setup func(ctx context.Context, conn *pgx.Conn) error) Option 
 func WithTCP() Option { return func(s *settings) { s.tcp = true } }
 
 // New starts an isolated database for t, cloned from the process's template (see
-// WithTemplate), and registers its cleanup. It fails the test if the database cannot
-// start, and skips it when the PGlite assets are not installed.
+// WithTemplate), and registers its cleanup. It fails the test with the reason if the
+// database cannot start; with PGTEST_SKIP_UNAVAILABLE=1 it skips it instead when the PGlite
+// assets are unavailable (see bridge.ErrAssetsUnavailable).
 func New(t testing.TB, opts ...Option) *DB {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
