@@ -267,29 +267,31 @@ func errorOf(t *testing.T, inst *Instance, sql string) (*pgproto3.ErrorResponse,
 	return nil, msgs
 }
 
-// TestExtension_unresolvedSymbol: the encoding conversion modules import functions
-// pglite.wasm does not export (contract §9.15). Calling one must raise an SQL error that
-// names the library and the symbol, both at top level and inside a PL/pgSQL exception
-// block (a longjmp through invoke_*), and leave the instance healthy.
-func TestExtension_unresolvedSymbol(t *testing.T) {
+// TestExtension_conversionModules: the encoding conversion modules import functions
+// pglite.wasm does not export (contract §9.15). They are loaded strictly, so using one fails
+// with an SQL error naming the library and the symbol, at top level, inside a PL/pgSQL
+// exception block (a longjmp through invoke_*) and in a transaction, and a client encoding
+// that needs one is refused at SET time instead of ending the backend when the first
+// message is converted. The instance stays healthy.
+func TestExtension_conversionModules(t *testing.T) {
 	inst := openTest(t, Config{Extensions: []string{}})
 	e, _ := errorOf(t, inst, "select convert_to('é', 'LATIN1')")
-	if e == nil || e.Code != "0A000" || !strings.Contains(e.Message, `"pg_utf8_islegal"`) ||
+	if e == nil || e.Code != "58P01" || !strings.Contains(e.Message, "undefined symbol") ||
 		!strings.Contains(e.Message, "utf8_and_iso8859_1.so") {
-		t.Fatalf("want 0A000 naming utf8_and_iso8859_1.so and pg_utf8_islegal, got %#v", e)
+		t.Fatalf("want 58P01 naming utf8_and_iso8859_1.so and the symbol, got %#v", e)
 	}
 	if rows := query(t, inst, "select 1"); fmt.Sprint(rows) != "[[1]]" {
 		t.Fatalf("next query: %v", rows)
 	}
 	_, msgs := errorOf(t, inst, `do $$ begin perform convert_to('é', 'LATIN1');
-		exception when feature_not_supported then raise notice 'caught: %', sqlerrm; end $$`)
+		exception when undefined_file then raise notice 'caught: %', sqlerrm; end $$`)
 	var notice string
 	for _, m := range msgs {
 		if n, ok := m.(*pgproto3.NoticeResponse); ok {
 			notice = n.Message
 		}
 	}
-	if !strings.HasPrefix(notice, "caught: utf8_and_iso8859_1.so needs symbol") {
+	if !strings.HasPrefix(notice, `caught: could not load library "/pglite/lib/postgresql/utf8_and_iso8859_1.so"`) {
 		t.Fatalf("exception block: notice %q in %#v", notice, msgs)
 	}
 	query(t, inst, "begin")
@@ -298,6 +300,14 @@ func TestExtension_unresolvedSymbol(t *testing.T) {
 		t.Fatalf("in transaction: status %c", z.TxStatus)
 	}
 	query(t, inst, "rollback")
+	for _, enc := range []string{"EUC_JP", "SJIS", "LATIN1"} {
+		if e, _ := errorOf(t, inst, "set client_encoding = '"+enc+"'"); e == nil {
+			t.Fatalf("client_encoding %s was accepted", enc)
+		}
+		if rows := query(t, inst, "select 'é', current_setting('client_encoding')"); fmt.Sprint(rows) != "[[é UTF8]]" {
+			t.Fatalf("after refusing %s: %v", enc, rows)
+		}
+	}
 	if rows := query(t, inst, "select convert_to('abc', 'UTF8')"); fmt.Sprint(rows) != `[[\x616263]]` {
 		t.Fatalf("after errors: %v", rows)
 	}

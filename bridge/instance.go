@@ -79,7 +79,7 @@ func Open(ctx context.Context, cfg Config) (*Instance, error) {
 		return nil, err
 	}
 	start := time.Now()
-	a, err := loadAssets(ctx, cfg.AssetsDir, cfg.Logger.With().Str("component", "bridge").Logger())
+	a, err := LoadAssets(cfg.AssetsDir)
 	if err != nil {
 		return nil, err
 	}
@@ -198,7 +198,7 @@ func newBackendProcess(ctx context.Context, eng *engine, fs *vfs.FS, name string
 	cfg := emscripten.ProcessConfig{
 		Name: name, FS: fs, Env: backendEnv("postgres", "postgres"), Logger: log,
 		Stdout: logWriter(log, name, "stdout"), Stderr: logWriter(log, name, "stderr"),
-		OnUnresolved: raiseUnresolved, OnStackOverflow: raiseStackDepth,
+		OnUnresolved: raiseUnresolved, OnStackOverflow: raiseStackDepth, StrictLibrary: isConversionLibrary,
 	}
 	if cbs[cbPopen] == nil {
 		cbs[cbPopen] = popenLocale

@@ -380,12 +380,18 @@ func (l *linker) plan(lib *library) (*linkPlan, error) {
 			case im.Kind == wasmbin.KindGlobal:
 				env.Reexports = append(env.Reexports, wasmbin.Reexport{From: srcGuest, Name: im.Name, As: im.Name, Kind: im.Kind, Global: im.Global})
 			case im.Kind == wasmbin.KindFunc:
-				l.planFunc(lib, &env, im, &invokeSigs)
+				if !l.planFunc(lib, &env, im, &invokeSigs) && p.cfg.StrictLibrary != nil && p.cfg.StrictLibrary(lib.name) {
+					return nil, fmt.Errorf("undefined symbol: %s (this build of PostgreSQL, pglite.wasm, does not export it)", im.Name)
+				}
 			}
 		case "GOT.mem":
 			v, ok := l.dataAddress(lib, im.Name)
 			if !ok && !lib.info.Dylink.WeakImports[[2]string{im.Module, im.Name}] {
-				p.log.Debug().Str("lib", lib.name).Str("symbol", im.Name).Msg("unresolved GOT.mem entry")
+				// Unlike a missing function, which gets a stub that raises an SQL error when
+				// called, a missing variable has no address to point at: binding it to 0
+				// would let the library read and call through address 0, which traps and
+				// ends the instance. The load fails instead, as with a native linker.
+				return nil, fmt.Errorf("undefined symbol: %s (a variable that this build of PostgreSQL, pglite.wasm, does not export)", im.Name)
 			}
 			gotMem.Globals = append(gotMem.Globals, wasmbin.ConstGlobal{Name: im.Name, Value: int32(v), Mutable: true})
 		case "GOT.func":
@@ -450,21 +456,21 @@ func (l *linker) plan(lib *library) (*linkPlan, error) {
 
 // planFunc resolves one env function import: Go host functions first (Emscripten's JS
 // library), then main-module exports, then exports of earlier RTLD_GLOBAL libraries; anything
-// else becomes a stub that traps loudly with the symbol's name.
-func (l *linker) planFunc(self *library, env *wasmbin.ShimSpec, im wasmbin.Import, invokeSigs *[]string) {
+// else becomes a stub that traps loudly with the symbol's name (and planFunc reports false).
+func (l *linker) planFunc(self *library, env *wasmbin.ShimSpec, im wasmbin.Import, invokeSigs *[]string) bool {
 	p := l.p
 	if sig, ok := strings.CutPrefix(im.Name, "invoke_"); ok {
 		*invokeSigs = append(*invokeSigs, sig)
 		env.Reexports = append(env.Reexports, wasmbin.Reexport{From: "invoke", Name: im.Name, As: im.Name, Kind: wasmbin.KindFunc, Func: im.Func})
-		return
+		return true
 	}
 	if idx, ok := p.module.Info.ExportedFunc(im.Name); ok && p.module.Info.FuncType(idx).String() == im.Func.String() {
 		env.Reexports = append(env.Reexports, wasmbin.Reexport{From: srcGuest, Name: im.Name, As: im.Name, Kind: wasmbin.KindFunc, Func: im.Func})
-		return
+		return true
 	}
 	if hfn, ok := hostFuncs[im.Name]; ok && sameType(hfn, im.Func) {
 		env.Reexports = append(env.Reexports, wasmbin.Reexport{From: srcHost, Name: im.Name, As: im.Name, Kind: wasmbin.KindFunc, Func: im.Func})
-		return
+		return true
 	}
 	for _, lib := range l.order {
 		if !lib.global {
@@ -474,10 +480,11 @@ func (l *linker) planFunc(self *library, env *wasmbin.ShimSpec, im wasmbin.Impor
 			src := "lib:" + lib.name
 			env.Reexports = append(env.Reexports, wasmbin.Reexport{From: src, Name: im.Name, As: im.Name, Kind: wasmbin.KindFunc, Func: im.Func})
 			l.p.dl.addSource(src, lib.inst)
-			return
+			return true
 		}
 	}
 	env.Traps = append(env.Traps, wasmbin.TrapFunc{Name: im.Name, Type: im.Func, ID: unresolvedLibID(self.name, im.Name)})
+	return false
 }
 
 func (l *linker) addSource(name string, m api.Module) {

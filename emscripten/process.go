@@ -40,6 +40,10 @@ type ProcessConfig struct {
 	// engine's call stack, after the stack pointer is restored. It should raise a guest error
 	// (unwinding with CallNested); if it returns, the overflow ends the process as a trap.
 	OnStackOverflow func(p *Process)
+	// StrictLibrary names side modules that must not load with a function nothing defines:
+	// dlopen fails instead of binding a stub that raises an error when called, for
+	// libraries whose functions run where an error cannot be reported.
+	StrictLibrary func(path string) bool
 }
 
 // CallbackFunc is a host callback reached through the guest's function table. Its stack holds

@@ -152,3 +152,29 @@ func TestFidelity_temporaryObjectsEndWithTheConnection(t *testing.T) {
 	}
 	mustExec(t, next, "create temp table scratch(x int)") // the name is free again
 }
+
+// TestFidelity_noStatementRestartsTheInstance: statements that used to end the shared
+// instance get a clean error: CREATE SUBSCRIPTION (libpqwalreceiver needs a variable this
+// build lacks) and client encodings whose conversion module cannot load.
+func TestFidelity_noStatementRestartsTheInstance(t *testing.T) {
+	s := startServer(t, nil)
+	witness := connect(t, s.dsn(""))
+	c := connect(t, s.dsn("default_query_exec_mode=simple_protocol"))
+	for _, q := range []string{
+		"create subscription sub connection 'host=127.0.0.1 dbname=x' publication pub",
+		"set client_encoding = 'EUC_JP'",
+		"set client_encoding = 'SJIS'",
+		"select convert_to('é', 'EUC_JP')",
+	} {
+		if _, err := c.Exec(ctxT(t), q); err == nil {
+			t.Fatalf("%s: no error", q)
+		}
+		if got := scalar[string](t, c, "select 'é'"); got != "é" {
+			t.Fatalf("after %s: %q", q, got)
+		}
+	}
+	mustExec(t, witness, "select 1")
+	if r := s.h.Metrics().Restarts(); r != 0 {
+		t.Fatalf("the instance restarted %d times", r)
+	}
+}
