@@ -79,7 +79,7 @@ func Open(ctx context.Context, cfg Config) (*Instance, error) {
 		return nil, err
 	}
 	start := time.Now()
-	a, err := LoadAssets(cfg.AssetsDir)
+	a, err := loadAssets(ctx, cfg.AssetsDir, cfg.Logger.With().Str("component", "bridge").Logger())
 	if err != nil {
 		return nil, err
 	}
