@@ -1,6 +1,7 @@
 // Package pglite runs a real PostgreSQL 18 inside the Go process (the PGlite WebAssembly
-// build on wazero) and serves it over the wire protocol: no Docker, no download at run
-// time, no child process.
+// build on wazero) and serves it over the wire protocol: no Docker, no server process.
+// The assets are fetched once per machine with npm into the user cache, or embedded in
+// the binary (see cmd/pglite-assets).
 //
 //	srv, err := pglite.Start(ctx, pglite.Options{})
 //	defer srv.Close()

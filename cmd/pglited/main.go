@@ -63,7 +63,8 @@ Options:
                                 how long running queries may finish at shutdown (default 10s)
       --log-level=LEVEL         debug, info, warn or error (default info) [$PGLITE_LOG_LEVEL]
       --log-format=FORMAT       console or json (default console) [$PGLITE_LOG_FORMAT]
-      --assets-dir=DIR          PGlite assets (default: found by make assets) [$PGLITE_ASSETS_DIR]
+      --assets-dir=DIR          PGlite assets (default: ./assets/pglite-0.5.16 upward, else the
+                                user cache, fetched there once with npm) [$PGLITE_ASSETS_DIR]
       --help                    show this help, then exit
 
 Signals, as PostgreSQL's postmaster takes them:
