@@ -18,6 +18,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"syscall"
 
 	"github.com/pglite-go/pglite/internal/assetinstall"
@@ -35,7 +36,8 @@ Flags:
   -embed DIR   also write a Go package into DIR that embeds the assets (core and extension
                bundles) and registers them with the library from init; import it for its
                side effect. Typical use: //go:generate go run github.com/pglite-go/pglite/cmd/pglite-assets -embed .
-  -pkg NAME    package name for -embed (default: DIR's base name)
+  -pkg NAME    package name for -embed (default: $GOPACKAGE under go generate with -embed .,
+               else DIR's base name)
   -q           print errors only
 `
 
@@ -101,7 +103,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	name := *pkg
 	if name == "" {
-		name = assetinstall.PackageName(*embed)
+		// go generate names the package it runs in; elsewhere the folder's name stands in.
+		if name = os.Getenv("GOPACKAGE"); name == "" || !samePath(*embed, ".") {
+			name = assetinstall.PackageName(*embed)
+		}
 	}
 	if err := assetinstall.WriteEmbed(*dir, *embed, name, nil); err != nil {
 		fmt.Fprintf(stderr, "pglite-assets: -embed %s: %v\n", *embed, err)
@@ -109,4 +114,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	progress(fmt.Sprintf("wrote package %s into %s; import it for its side effect", name, *embed))
 	return 0
+}
+
+// samePath reports whether a and b name the same folder.
+func samePath(a, b string) bool {
+	x, err1 := filepath.Abs(a)
+	y, err2 := filepath.Abs(b)
+	return err1 == nil && err2 == nil && x == y
 }
