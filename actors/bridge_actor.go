@@ -296,7 +296,8 @@ func (b *bridgeActor) attach(m *AttachRequest, sender *actor.PID) *AttachReply {
 		return &AttachReply{Fatal: protocol.FatalError("57P03", "the database system is shutting down")}
 	}
 	s := &session{id: m.ConnID, namer: protocol.NewNamer(uint32(m.ConnID)), pid: sender, user: m.User, super: super, startup: m.Settings, cancelPID: m.CancelPID,
-		cancelKey: m.CancelKey, out: m.Output, gone: m.Gone, credits: m.Credits, txStatus: 'I', listen: map[string]bool{}}
+		cancelKey: m.CancelKey, out: m.Output, gone: m.Gone, credits: m.Credits, txStatus: 'I', listen: map[string]bool{},
+		prepared: m.Prepared}
 	b.sessions[s.id] = s
 	params := make([][2]string, 0, len(b.params)+3)
 	for _, p := range b.params {
@@ -425,6 +426,7 @@ func (b *bridgeActor) schedule(ctx actor.Context) {
 
 func (b *bridgeActor) runExec(ctx actor.Context, s *session, req *ExecRequest) {
 	b.busy, s.inFlight, s.used = true, true, true
+	req.reprepare, s.reprepare = s.reprepare, false
 	b.cfg.metrics.queries.Add(1)
 	b.cfg.metrics.leaseWaited(req.queued)
 	more := make(chan []byte, 1)
@@ -468,6 +470,9 @@ func (b *bridgeActor) finished(ctx actor.Context, res execResult) {
 	}
 	if res.rolesChanged {
 		b.refreshRoles(ctx)
+	}
+	if res.deallocatedAll {
+		b.deallocatedAll(res.connID)
 	}
 	for _, n := range res.notifications {
 		b.route(ctx, n)

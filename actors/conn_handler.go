@@ -32,6 +32,7 @@ type connHandler struct {
 	log       zerolog.Logger
 
 	namer     protocol.Namer
+	prepared  preparedStore // the client's named statements (see preparedStore)
 	output    *clientOutput
 	credits   chan struct{}
 	gone      chan struct{}
@@ -147,7 +148,8 @@ func (h *connHandler) handshaken(ctx actor.Context, m *handshaken) {
 	}
 	h.cancelKey = key
 	h.attach = &AttachRequest{ConnID: h.id, User: user, Database: db, Settings: settings,
-		CancelPID: uint32(h.id), CancelKey: key, Output: h.output, Gone: h.gone, Credits: h.credits}
+		CancelPID: uint32(h.id), CancelKey: key, Output: h.output, Gone: h.gone, Credits: h.credits,
+		Prepared: &h.prepared}
 	if h.bridge == nil {
 		ctx.Request(h.router, &lookupBridge{Database: db})
 	} else {

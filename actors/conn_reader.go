@@ -147,9 +147,11 @@ func (h *connHandler) request(msgs [][]byte) (*ExecRequest, error) {
 			}
 		}
 		var err error
+		start := len(cur)
 		if cur, err = h.namer.Rewrite(cur, m); err != nil {
 			return nil, err
 		}
+		h.trackPrepared(m, cur[start:])
 	}
 	req.Segments, _ = flushSeg(req.Segments, cur)
 	return req, nil
@@ -169,4 +171,21 @@ func cstring(b []byte) (string, []byte, bool) {
 		}
 	}
 	return "", nil, false
+}
+
+// trackPrepared keeps the client's named statements in its preparedStore: a Parse of a named
+// statement (as rewritten, with the private name) is kept until a Close of it.
+func (h *connHandler) trackPrepared(m, rewritten []byte) {
+	switch m[0] {
+	case 'P':
+		if name, _, ok := cstring(m[5:]); ok && name != "" {
+			h.prepared.put(name, rewritten)
+		}
+	case 'C':
+		if len(m) > 6 && m[5] == 'S' {
+			if name, _, ok := cstring(m[6:]); ok && name != "" {
+				h.prepared.remove(name)
+			}
+		}
+	}
 }

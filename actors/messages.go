@@ -35,6 +35,9 @@ type AttachRequest struct {
 	// yet taken up; the reader waits when it is full, so a client that sends faster than
 	// the backend runs (a huge pipeline, a big COPY) queues a bounded amount.
 	Credits chan struct{}
+	// Prepared keeps the client's named statements, to prepare them again after another
+	// client's DEALLOCATE ALL or DISCARD ALL.
+	Prepared *preparedStore
 }
 
 // AttachReply carries the ParameterStatus values to greet the client with, or the FATAL
@@ -61,6 +64,9 @@ type ExecRequest struct {
 	queued time.Time
 	// grant is the sending reader's offer to run the batch itself (see grant).
 	grant *grant
+	// reprepare: another client's DEALLOCATE ALL or DISCARD ALL dropped this client's
+	// statements; prepare them again first.
+	reprepare bool
 }
 
 // Segment is a run of whole frontend messages.

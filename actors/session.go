@@ -28,8 +28,12 @@ type session struct {
 	txStatus byte
 	listen   map[string]bool
 	detached bool
-	used     bool          // ran anything on the backend, so a cleanup is due when it leaves
-	api      *QueryRequest // an embedding query (ephemeral session)
+	used     bool           // ran anything on the backend, so a cleanup is due when it leaves
+	api      *QueryRequest  // an embedding query (ephemeral session)
+	prepared *preparedStore // see AttachRequest.Prepared; nil for embedding queries
+	// reprepare: another client deallocated every statement; prepare this one's again
+	// before its next batch.
+	reprepare bool
 }
 
 // maxQueuedBatches bounds a client's requests waiting at the Bridge; a batch is at most

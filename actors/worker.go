@@ -88,16 +88,17 @@ type execJob struct {
 
 // execResult reports a finished execJob to the Bridge actor.
 type execResult struct {
-	connID        uint64
-	txStatus      byte // status of the last ReadyForQuery, if the output ended with one
-	atSync        bool // the output ended with ReadyForQuery
-	settings      map[string]string
-	notifications [][]byte
-	listenTags    int
-	rolesChanged  bool
-	req           *ExecRequest
-	gone          bool  // the client went away or was dropped during the batch
-	err           error // the instance is broken
+	connID         uint64
+	txStatus       byte // status of the last ReadyForQuery, if the output ended with one
+	atSync         bool // the output ended with ReadyForQuery
+	settings       map[string]string
+	notifications  [][]byte
+	listenTags     int
+	rolesChanged   bool
+	deallocatedAll bool // the batch ran DEALLOCATE ALL or DISCARD ALL
+	req            *ExecRequest
+	gone           bool  // the client went away or was dropped during the batch
+	err            error // the instance is broken
 }
 
 var errClientGone = errors.New("actors: client disconnected")
@@ -123,6 +124,14 @@ func (w *worker) run(j *execJob) execResult {
 		return res
 	}
 	w.inst.ClearCancel()
+	if j.req.reprepare && j.sess.prepared != nil {
+		if msgs := j.sess.prepared.messages(); msgs != nil {
+			if err := w.discard(msgs); err != nil {
+				res.err = err
+				return res
+			}
+		}
+	}
 	st := &streamState{w: w, job: j, namer: j.sess.namer}
 	for _, seg := range j.req.Segments {
 		if seg.Internal {
@@ -164,6 +173,7 @@ type streamState struct {
 	dirty      bool
 	listenTags int
 	roles      bool
+	deallocAll bool
 	notes      [][]byte
 	largest    int // the longest message, buffered whole on its way to the client
 }
@@ -192,8 +202,13 @@ func (st *streamState) emit(msg []byte) error {
 	case 'C':
 		tag, _ := protocol.CommandTag(msg)
 		switch verb, _, _ := strings.Cut(tag, " "); verb {
-		case "SET", "RESET", "DISCARD":
+		case "SET", "RESET":
 			st.dirty = true
+		case "DISCARD":
+			st.dirty = true
+			st.deallocAll = st.deallocAll || tag == "DISCARD ALL"
+		case "DEALLOCATE":
+			st.deallocAll = st.deallocAll || tag == "DEALLOCATE ALL"
 		case "LISTEN", "UNLISTEN":
 			st.listenTags++
 		case "CREATE", "DROP", "ALTER":
@@ -289,6 +304,7 @@ func (st *streamState) finish(res *execResult) {
 	res.notifications = st.notes
 	res.listenTags = st.listenTags
 	res.rolesChanged = st.roles
+	res.deallocatedAll = st.deallocAll
 	if (st.dirty || st.w.cur.settingsPending) && res.err == nil {
 		if st.lastType != 'Z' || st.txStatus != 'I' {
 			st.w.cur.settingsPending = true

@@ -189,3 +189,27 @@ func waitFor(t *testing.T, cond func() bool) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// TestIsolation_deallocateAll: one client's DEALLOCATE ALL or DISCARD ALL (a pooler's reset
+// query) deallocates every statement in the shared backend; the other clients' cached
+// statements are prepared again before they next run, so they never notice.
+func TestIsolation_deallocateAll(t *testing.T) {
+	s := startServer(t, nil)
+	resetter := connect(t, s.dsn("default_query_exec_mode=simple_protocol"))
+	cached := connect(t, s.dsn("")) // pgx caches its prepared statements
+	for i, reset := range []string{"deallocate all", "discard all", "deallocate all"} {
+		if got := scalar[int32](t, cached, "select $1::int + 1", int32(i)); got != int32(i)+1 {
+			t.Fatalf("before %s: %d", reset, got)
+		}
+		mustExec(t, resetter, reset)
+		if got := scalar[int32](t, cached, "select $1::int + 1", int32(i)); got != int32(i)+1 {
+			t.Fatalf("after %s: %d", reset, got)
+		}
+	}
+	// The resetter's own statements are gone, as it asked.
+	mustExec(t, resetter, "prepare mine as select 1")
+	mustExec(t, resetter, "deallocate all")
+	if n := scalar[int64](t, resetter, "select count(*) from pg_prepared_statements where name = 'mine'"); n != 0 {
+		t.Fatalf("the resetter's statement survived: %d", n)
+	}
+}
