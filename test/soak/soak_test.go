@@ -166,7 +166,7 @@ func TestSoak(t *testing.T) {
 		t.Logf("the last memory-hungry query failed: %v", err)
 	}
 
-	idle, idleLinear, mark, markFrom := idleRSS(ctx, d, baseRSS, baseMetrics)
+	idle, idleLinear, highWater, mark, markFrom := idleRSS(ctx, d, baseRSS, baseMetrics)
 	w.endLifetime(ctx)
 	stopMon()
 	monWG.Wait()
@@ -178,7 +178,8 @@ func TestSoak(t *testing.T) {
 	committed, aborted, unknown := led.counts()
 	st.print(os.Stdout, figures{duration: dur.String(), committed: committed, aborted: aborted, unknown: unknown,
 		lost: len(lost), resurrected: len(resurrected), balance: balance, wantBalance: numAccounts * startBalance,
-		idleRSS: idle, baseRSS: baseRSS, rssMark: mark, markFrom: markFrom, idleLinear: idleLinear, recycles: uint64(w.recycles)})
+		idleRSS: idle, baseRSS: baseRSS, rssMark: mark, markFrom: markFrom, idleLinear: idleLinear, recycles: uint64(w.recycles),
+		baseLinear: uint64(baseMetrics["pglite_instance_memory_bytes"]), highWater: highWater})
 
 	for _, f := range failures {
 		t.Error(f)
@@ -238,11 +239,11 @@ func waitBounded(wg *sync.WaitGroup, limit time.Duration, what string) {
 }
 
 // idleRSS waits, with no client connected, for the daemon to settle, and returns its RSS,
-// its instance's linear memory, and the mark the RSS should be back under: the fresh
-// daemon's RSS plus the growth the instance's high-water mark allows.
-func idleRSS(ctx context.Context, d *daemon, base uint64, baseMetrics map[string]float64) (idle, linear, mark uint64, from string) {
+// its instance's linear memory and memory high-water mark, and the mark the RSS should be
+// back under: the fresh daemon's RSS plus the growth the high-water mark allows.
+func idleRSS(ctx context.Context, d *daemon, base uint64, baseMetrics map[string]float64) (idle, linear, hw, mark uint64, from string) {
 	m, _ := d.metrics(ctx)
-	hw := uint64(m["pglite_instance_memory_high_water_bytes"])
+	hw = uint64(m["pglite_instance_memory_high_water_bytes"])
 	baseLinear := uint64(baseMetrics["pglite_instance_memory_bytes"])
 	switch mb, _ := strconv.Atoi(os.Getenv(rssMarkEnv)); {
 	case mb > 0:
@@ -262,5 +263,5 @@ func idleRSS(ctx context.Context, d *daemon, base uint64, baseMetrics map[string
 		}
 	}
 	m, _ = d.metrics(ctx)
-	return idle, uint64(m["pglite_instance_memory_bytes"]), mark, from
+	return idle, uint64(m["pglite_instance_memory_bytes"]), hw, mark, from
 }

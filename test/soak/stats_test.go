@@ -62,7 +62,7 @@ type figures struct {
 	lost, resurrected                    int
 	balance, wantBalance                 int64
 	idleRSS, baseRSS, highWater, rssMark uint64
-	idleLinear, recycles                 uint64
+	idleLinear, baseLinear, recycles     uint64
 	markFrom                             string
 }
 
@@ -83,8 +83,11 @@ func (s *stats) print(w io.Writer, f figures) {
 	fmt.Fprintf(w, "  aborted rows present                   %d\n", f.resurrected)
 	fmt.Fprintf(w, "  balance total                          %d (want %d)\n", f.balance, f.wantBalance)
 	fmt.Fprintf(w, "  peak RSS                               %s\n", mb(s.peakRSS.Load()))
-	fmt.Fprintf(w, "  idle RSS at the end                    %s (fresh daemon %s; instance linear memory %s)\n",
-		mb(f.idleRSS), mb(f.baseRSS), mb(f.idleLinear))
+	fmt.Fprintf(w, "  idle RSS at the end                    %s (fresh daemon %s)\n", mb(f.idleRSS), mb(f.baseRSS))
+	fmt.Fprintf(w, "    of which instance linear memory      %s idle, %s fresh (high-water mark %s)\n",
+		mb(f.idleLinear), mb(f.baseLinear), mb(f.highWater))
+	fmt.Fprintf(w, "    outside linear memory                %s idle, %s fresh\n",
+		mb(f.idleRSS-min(f.idleRSS, f.idleLinear)), mb(f.baseRSS-min(f.baseRSS, f.baseLinear)))
 	fmt.Fprintf(w, "  idle RSS mark                          %s (%s)\n", mb(f.rssMark), f.markFrom)
 	fmt.Fprintf(w, "  client errors by kind:%s\n", s.errSummary())
 }
