@@ -70,7 +70,9 @@ func findAssetsDir(ctx context.Context, configured string, log zerolog.Logger) (
 			}
 		}
 	}
-	if c, err := assetinstall.DefaultDir(); err == nil {
+	// The cache holds installs made by assetinstall, whose marker also says whether an
+	// install predates the current set of files (then it is installed again).
+	if c, err := assetinstall.DefaultDir(); err == nil && assetinstall.IsComplete(c, assetinstall.Pinned) {
 		if dir, err := checkAssetsDir(c); err == nil {
 			return dir, nil
 		}
