@@ -11,7 +11,7 @@ func TestTimeFormatting(t *testing.T) {
 	cases := map[string]string{
 		"select to_char('2020-07-01 10:00+00'::timestamptz, 'YYYY-MM-DD HH24 TZ OF')": "2020-07-01 03 PDT -07",
 		"select to_char('2020-01-01 10:00+00'::timestamptz, 'HH24 tz')":               "02 pst",
-		"select to_char(now(), 'TZ') in ('PST', 'PDT')::text":                          "true",
+		"select to_char(now(), 'TZ') in ('PST', 'PDT')::text":                         "true",
 	}
 	for q, want := range cases {
 		if got := scalar[string](t, c, q); got != want {
