@@ -31,7 +31,10 @@ func initdbEnv() []string {
 }
 
 // bootArgs are the single-user backend's arguments. fsync stays on for a host data
-// directory, so a committed transaction survives a crash; an in-memory one skips it.
+// directory, so a committed transaction survives a crash; an in-memory one skips it. Every
+// setting that differs from PostgreSQL's default is listed, with its reason, in the README
+// ("Boot settings"); the parallel query settings keep their defaults, so plans match a stock
+// server's (a Gather runs in the leader alone: no worker can start).
 func bootArgs(cfg *Config) []string {
 	args := []string{guestPostgres, "--single"}
 	if cfg.DataDir == "" {
@@ -41,9 +44,6 @@ func bootArgs(cfg *Config) []string {
 		"-c", "exit_on_error=false",
 		"-c", "log_checkpoints=false",
 		"-c", "max_worker_processes=0",
-		"-c", "max_parallel_workers=0",
-		"-c", "max_parallel_workers_per_gather=0",
-		"-c", "max_parallel_maintenance_workers=0",
 		"-c", "io_method=sync",
 		"-c", "shared_buffers="+cfg.sharedBuffers(),
 	)
