@@ -50,6 +50,9 @@ soak: assets ## run the daemon under transfers, faults, bad input and SIGKILLs f
 embed-assets: ## write bridge/embedded, the package `go build -tags pglite_embed ./cmd/pglited` embeds
 	$(GO) run ./cmd/pglite-assets -dir $(ASSETS_DIR) -embed bridge/embedded -pkg embedded
 
+diff: assets ## run SQL scripts through pglite-go and PGlite on Node, report the first difference (SCRIPTS=..., default the corpus)
+	$(GO) run ./test/diff $(or $(SCRIPTS),test/diff/corpus/*.sql)
+
 check: ## gofmt and vet
 	@test -z "$$(gofmt -l . | grep -v '^assets/')" || { gofmt -l .; exit 1; }
 	$(GO) vet ./...
