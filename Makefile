@@ -29,6 +29,7 @@ test: assets psql ## run every test, with the race detector
 	$(GO) test ./bridge -run '^TestBridge_Exec_version$$' -count=1
 	$(GO) test -race -run '^$$' ./... > /dev/null # build every test binary first, so builds do not starve running tests
 	$(GO) test -race -timeout 20m ./...
+	$(MAKE) --no-print-directory regress-check
 
 test-short: assets ## quick tests only
 	$(GO) test -short ./...
@@ -46,6 +47,16 @@ SOAK_DURATION ?= 10m
 .PHONY: soak
 soak: assets ## run the daemon under transfers, faults, bad input and SIGKILLs for $(SOAK_DURATION)
 	SOAK_DURATION=$(SOAK_DURATION) $(GO) test ./test/soak -run '^TestSoak$$' -count=1 -v -timeout 0
+
+.PHONY: regress regress-check regress-update
+regress: build psql ## PostgreSQL 18.6's regression suite against bin/pglited: N passed, M failed; diffs in test/regress/out
+	$(GO) run ./test/regress/cmd/regress
+
+regress-check: build psql ## the regression suite; fails when a test of test/regress/passing.txt fails
+	$(GO) run ./test/regress/cmd/regress -check
+
+regress-update: build psql ## the regression suite; adds the tests that now pass to test/regress/passing.txt
+	$(GO) run ./test/regress/cmd/regress -update
 
 embed-assets: ## write bridge/embedded, the package `go build -tags pglite_embed ./cmd/pglited` embeds
 	$(GO) run ./cmd/pglite-assets -dir $(ASSETS_DIR) -embed bridge/embedded -pkg embedded
