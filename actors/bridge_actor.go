@@ -474,6 +474,9 @@ func (b *bridgeActor) finished(ctx actor.Context, res execResult) {
 	if res.deallocatedAll {
 		b.deallocatedAll(res.connID)
 	}
+	if res.discardedAll && s != nil {
+		b.discardedAll(s)
+	}
 	for _, n := range res.notifications {
 		b.route(ctx, n)
 	}
@@ -535,11 +538,30 @@ func (b *bridgeActor) applyListen(ctx actor.Context, s *session, req *ExecReques
 		b.channels[ch][s.id] = true
 	}
 	var again []string
-	for _, ch := range lost {
-		if len(b.channels[ch]) > 0 {
+	if req.UnlistenAll {
+		// UNLISTEN * ended every subscription of the shared backend, other clients' too.
+		for ch := range b.channels {
 			again = append(again, ch)
 		}
+	} else {
+		for _, ch := range lost {
+			if len(b.channels[ch]) > 0 {
+				again = append(again, ch)
+			}
+		}
 	}
+	b.relisten(again)
+}
+
+// discardedAll handles a client's DISCARD ALL: its own subscriptions end, as it asked, and
+// the backend listens again on every channel other clients still want (DISCARD ALL runs
+// UNLISTEN * for the whole backend).
+func (b *bridgeActor) discardedAll(s *session) {
+	b.applyListen(nil, s, &ExecRequest{UnlistenAll: true})
+}
+
+// relisten subscribes the backend again to channels, before the next client batch.
+func (b *bridgeActor) relisten(again []string) {
 	if len(again) == 0 {
 		return
 	}

@@ -96,6 +96,7 @@ type execResult struct {
 	listenTags     int
 	rolesChanged   bool
 	deallocatedAll bool // the batch ran DEALLOCATE ALL or DISCARD ALL
+	discardedAll   bool // the batch ran DISCARD ALL
 	req            *ExecRequest
 	gone           bool  // the client went away or was dropped during the batch
 	err            error // the instance is broken
@@ -148,6 +149,13 @@ func (w *worker) run(j *execJob) execResult {
 			st.finish(&res)
 			return res
 		}
+		if t, bad := w.inst.CopyViolation(); bad {
+			// PostgreSQL ends a connection that breaks the COPY protocol; here only this
+			// one, while the backend got a CopyFail in its place.
+			w.send(j.sess.pid, &SessionTerminated{Message: bridge.CopyViolationFatal(t)})
+			st.buf, st.gone = st.buf[:0], true
+			break
+		}
 	}
 	st.finish(&res)
 	noteDropped(max(j.req.size(), st.largest))
@@ -174,6 +182,7 @@ type streamState struct {
 	listenTags int
 	roles      bool
 	deallocAll bool
+	discardAll bool
 	notes      [][]byte
 	largest    int // the longest message, buffered whole on its way to the client
 }
@@ -206,7 +215,8 @@ func (st *streamState) emit(msg []byte) error {
 			st.dirty = true
 		case "DISCARD":
 			st.dirty = true
-			st.deallocAll = st.deallocAll || tag == "DISCARD ALL"
+			st.discardAll = st.discardAll || tag == "DISCARD ALL"
+			st.deallocAll = st.deallocAll || st.discardAll
 		case "DEALLOCATE":
 			st.deallocAll = st.deallocAll || tag == "DEALLOCATE ALL"
 		case "LISTEN", "UNLISTEN":
@@ -305,6 +315,7 @@ func (st *streamState) finish(res *execResult) {
 	res.listenTags = st.listenTags
 	res.rolesChanged = st.roles
 	res.deallocatedAll = st.deallocAll
+	res.discardedAll = st.discardAll
 	if (st.dirty || st.w.cur.settingsPending) && res.err == nil {
 		if st.lastType != 'Z' || st.txStatus != 'I' {
 			st.w.cur.settingsPending = true

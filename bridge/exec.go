@@ -49,6 +49,7 @@ func (inst *Instance) ExecStream(ctx context.Context, msgs []byte, more func() (
 		return inst.startup(msgs, out)
 	}
 	inst.in, inst.inOff, inst.more, inst.out, inst.outErr = stripTerminate(msgs), 0, more, out, nil
+	inst.guard = copyGuard{framed: true}
 	defer func() { inst.in, inst.more, inst.out = nil, nil, nil }()
 	p := inst.proc
 	for inst.inOff < len(inst.in) || inst.remaining() > 0 {
@@ -113,9 +114,11 @@ func (inst *Instance) readCallback(p *emscripten.Process, s []uint64) {
 			inst.more = nil
 		} else {
 			inst.in, inst.inOff = stripTerminate(next), 0
+			inst.guard.msgEnd = 0
 		}
 	}
-	n := copy(p.Bytes(buf, uint32(max)), inst.in[inst.inOff:])
+	end := inst.guard.limit(inst) // may replace inst.in: evaluate it first
+	n := copy(p.Bytes(buf, uint32(max)), inst.in[inst.inOff:end])
 	inst.inOff += n
 	s[0] = uint64(n)
 }
@@ -124,7 +127,10 @@ func (inst *Instance) readCallback(p *emscripten.Process, s []uint64) {
 // result of any size streams in bounded memory.
 func (inst *Instance) writeCallback(p *emscripten.Process, s []uint64) {
 	buf, n := uint32(s[0]), uint32(s[1])
-	if inst.outErr == nil && inst.out != nil {
+	if inst.guard.framed {
+		inst.guard.sawOutput(p.Bytes(buf, n))
+	}
+	if inst.outErr == nil && inst.out != nil && !inst.guard.suppress {
 		if err := inst.out(p.Bytes(buf, n)); err != nil {
 			inst.outErr = err
 			inst.Cancel()
@@ -175,6 +181,7 @@ func (inst *Instance) startup(pkt []byte, out func([]byte) error) error {
 		}
 	}
 	inst.in, inst.inOff, inst.out, inst.outErr = pkt, 0, out, nil
+	inst.guard = copyGuard{}
 	defer func() { inst.in, inst.out = nil, nil }()
 	p := inst.proc
 	port, err := p.Call("pgl_getMyProcPort")

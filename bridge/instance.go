@@ -59,6 +59,7 @@ type Instance struct {
 	broken           error
 	closed           bool
 	dirLock          *dataDirLock // held while the instance lives, for a host data dir
+	guard            copyGuard    // see copyguard.go; valid during Exec
 	Timings          Timings
 }
 

@@ -113,3 +113,36 @@ func TestBadInput(t *testing.T) {
 		t.Fatalf("sum: %d", n)
 	}
 }
+
+// TestBadInput_copyProtocol: a message that is not allowed inside COPY FROM STDIN ends only
+// the sender's connection, with PostgreSQL's FATAL; the COPY rolls back, and the other
+// session and the instance go on.
+func TestBadInput_copyProtocol(t *testing.T) {
+	s := startServer(t, nil)
+	good := connect(t, s.dsn(""))
+	mustExec(t, good, "create table copied(x int)")
+	msg := func(typ byte, body string) []byte {
+		b := []byte{typ}
+		b = binary.BigEndian.AppendUint32(b, uint32(len(body)+4))
+		return append(b, body...)
+	}
+	c, err := net.Dial("tcp", "127.0.0.1:"+itoa(s.port))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	connectRaw(t, c)
+	c.Write(msg('Q', "copy copied from stdin\x00"))
+	time.Sleep(200 * time.Millisecond) // the COPY is waiting for data now
+	c.Write(append(append(msg('d', "1\n"), msg('Q', "select 1\x00")...), msg('c', "")...))
+	got := readAll(c)
+	if !bytes.Contains(got, []byte("unexpected message type 0x51 during COPY from stdin")) || !bytes.Contains(got, []byte("08P01")) {
+		t.Fatalf("reply %q", got)
+	}
+	if n := scalar[int64](t, good, "select count(*) from copied"); n != 0 {
+		t.Fatalf("rows from the broken COPY: %d", n)
+	}
+	if r := s.h.Metrics().Restarts(); r != 0 {
+		t.Fatalf("the instance restarted %d times", r)
+	}
+}
