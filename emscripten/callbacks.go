@@ -59,18 +59,19 @@ func (p *Process) InstallCallback(n int) (uint32, error) {
 }
 
 func (p *Process) callHelper(name string, args ...uint64) (uint64, error) {
-	f := p.helper.ExportedFunction(name)
-	if f == nil {
+	pool := p.helpers[name]
+	if pool == nil {
+		pool = &fnPool{name: name, mod: p.helper}
+		p.helpers[name] = pool
+	}
+	if _, err := pool.get(); err != nil {
 		return 0, fmt.Errorf("emscripten: table helper lacks %s", name)
 	}
-	res, err := f.Call(p.ctx, args...)
+	r, err := pool.call(args...)
 	if err != nil {
 		return 0, p.classify(err)
 	}
-	if len(res) == 0 {
-		return 0, nil
-	}
-	return res[0], nil
+	return r, nil
 }
 
 // unresolvedName is the host import every trap stub calls with its ID before trapping.

@@ -7,10 +7,6 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/tetratelabs/wazero"
-	"github.com/tetratelabs/wazero/api"
-	"github.com/tetratelabs/wazero/experimental"
-
 	"github.com/pglite-go/pglite/emscripten/internal/wasmbin"
 )
 
@@ -43,7 +39,7 @@ const (
 type libImage struct {
 	name       string
 	info       *wasmbin.Module
-	compiled   wazero.CompiledModule // owned by Runtime.sides
+	compiled   compiled // owned by Runtime.sides
 	memoryBase uint32
 	tableBase  uint32
 	global     bool
@@ -64,7 +60,7 @@ type shimImage struct {
 type lazyModule struct {
 	wasm []byte
 	once sync.Once
-	c    wazero.CompiledModule
+	c    compiled
 	err  error
 }
 
@@ -73,7 +69,7 @@ func newLazyModule(wasm []byte) *lazyModule { return &lazyModule{wasm: wasm} }
 // compiled compiles the module once, through the runtime's cache of generated modules. It
 // compiles without the caller's context, whose cancellation must not fail every later
 // restore.
-func (m *lazyModule) compiled(rt *Runtime) (wazero.CompiledModule, error) {
+func (m *lazyModule) compiled(rt *Runtime) (compiled, error) {
 	m.once.Do(func() {
 		m.c, m.err = rt.compileGenerated(context.Background(), m.wasm)
 	})
@@ -84,19 +80,19 @@ func (m *lazyModule) compiled(rt *Runtime) (wazero.CompiledModule, error) {
 type library struct {
 	*libImage
 	handle uint32
-	inst   api.Module
+	inst   instance
 	// allSlots is set once every exported function has a table slot (see slotsForAll).
 	allSlots bool
 	// shims are the instances made for this module's imports. Anonymous instances stay in
 	// the wazero store until closed, so they are released with the library.
-	shims []api.Module
+	shims []instance
 }
 
 // release closes the library's instances.
 func (lib *library) release() {
 	for _, m := range append(lib.shims, lib.inst) {
 		if m != nil {
-			_ = m.Close(context.Background())
+			m.close()
 		}
 	}
 	lib.shims, lib.inst = nil, nil
@@ -115,8 +111,8 @@ type linker struct {
 	order     []*library
 	funcSlots map[string]uint32 // symbol -> table slot, so one function never gets two addresses
 	errBuf    uint32
-	pending   map[string]api.Module // library instances the plan being linked imports from
-	helpers   []api.Module          // dyncall helpers made for side modules' invoke_* signatures
+	pending   map[string]instance // library instances the plan being linked imports from
+	helpers   []instance          // dyncall helpers made for side modules' invoke_* signatures
 	// runs are the slot installations made outside element segments, in order, so a
 	// restored process can put the same functions in the same slots.
 	runs []slotRun
@@ -164,7 +160,7 @@ func (l *linker) close() {
 		lib.release()
 	}
 	for _, h := range l.helpers {
-		_ = h.Close(context.Background())
+		h.close()
 	}
 	l.helpers = nil
 }
@@ -292,18 +288,18 @@ func (l *linker) link(name string, wasm []byte, global bool) (*library, error) {
 		return nil, err
 	}
 	ctx := p.ctx
-	compiled, err := p.rt.compileSide(ctx, wasm)
+	comp, err := p.rt.compileSide(ctx, wasm)
 	if err != nil {
 		return nil, err
 	}
-	lib.compiled = compiled
+	lib.compiled = comp
 	linked := false
 	defer func() {
 		if !linked {
 			lib.release()
 		}
 	}()
-	shims := map[string]api.Module{}
+	shims := map[string]instance{}
 	for mod, spec := range plan.shims {
 		shimWasm := wasmbin.EnvShim(spec)
 		lib.shimMods = append(lib.shimMods, shimImage{module: mod, mod: newLazyModule(shimWasm)})
@@ -311,15 +307,14 @@ func (l *linker) link(name string, wasm []byte, global bool) (*library, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%s shim: %w", mod, err)
 		}
-		inst, err := p.rt.r.InstantiateModule(experimental.WithImportResolver(ctx, l.resolver(plan.sources)), c, wazero.NewModuleConfig().WithName("").WithStartFunctions())
+		inst, err := p.store.instantiate(c, l.resolver(plan.sources))
 		if err != nil {
 			return nil, fmt.Errorf("%s shim: %w", mod, err)
 		}
 		shims[mod] = inst
 		lib.shims = append(lib.shims, inst)
 	}
-	lib.inst, err = p.rt.r.InstantiateModule(experimental.WithImportResolver(ctx, func(n string) api.Module { return shims[n] }),
-		compiled, wazero.NewModuleConfig().WithName("").WithStartFunctions())
+	lib.inst, err = p.store.instantiate(comp, func(n string) instance { return shims[n] })
 	if err != nil {
 		return nil, fmt.Errorf("instantiate: %w", err)
 	}
@@ -330,8 +325,8 @@ func (l *linker) link(name string, wasm []byte, global bool) (*library, error) {
 		}
 	}
 	for _, fn := range []string{"__wasm_apply_data_relocs", "__wasm_call_ctors"} {
-		if f := lib.inst.ExportedFunction(fn); f != nil {
-			if _, err := f.Call(ctx); err != nil {
+		if f := lib.inst.function(fn); f != nil {
+			if err := f.call(make([]uint64, f.slots())); err != nil {
 				return nil, fmt.Errorf("%s: %w", fn, err)
 			}
 		}
@@ -343,7 +338,7 @@ func (l *linker) link(name string, wasm []byte, global bool) (*library, error) {
 // linkPlan is what one side module's imports resolve to.
 type linkPlan struct {
 	shims    map[string]wasmbin.ShimSpec // "env", "GOT.mem", "GOT.func"
-	sources  map[string]api.Module       // modules the shims import from
+	sources  map[string]instance         // modules the shims import from
 	ownFuncs []wasmbin.HostFunc          // own exports that need table slots after instantiation
 	ownSlots []uint32
 }
@@ -359,7 +354,7 @@ func (l *linker) plan(lib *library) (*linkPlan, error) {
 	env := wasmbin.ShimSpec{TrapHost: wasmbin.HostFuncRef{Module: srcHost, Name: unresolvedName}}
 	gotMem := wasmbin.ShimSpec{}
 	gotFunc := wasmbin.ShimSpec{}
-	sources := map[string]api.Module{srcGuest: p.guest}
+	sources := map[string]instance{srcGuest: p.guest}
 	plan := &linkPlan{sources: sources}
 	var invokeSigs []string
 	var mainSlots []wasmbin.HostFunc // main exports needing fresh slots
@@ -438,9 +433,6 @@ func (l *linker) plan(lib *library) (*linkPlan, error) {
 	}
 	if len(invokeSigs) > 0 {
 		lib.invokeSigs = invokeSigs
-		if _, err := p.rt.invokeHost(p.ctx, invokeSigs); err != nil {
-			return nil, err
-		}
 		for i := range env.Reexports {
 			if env.Reexports[i].From == "invoke" {
 				env.Reexports[i].From = invokeModuleName(invokeSigs)
@@ -487,19 +479,22 @@ func (l *linker) planFunc(self *library, env *wasmbin.ShimSpec, im wasmbin.Impor
 	return false
 }
 
-func (l *linker) addSource(name string, m api.Module) {
+func (l *linker) addSource(name string, m instance) {
 	if l.pending == nil {
-		l.pending = map[string]api.Module{}
+		l.pending = map[string]instance{}
 	}
 	l.pending[name] = m
 }
 
-func (l *linker) resolver(sources map[string]api.Module) experimental.ImportResolver {
-	return func(name string) api.Module {
+func (l *linker) resolver(sources map[string]instance) func(string) instance {
+	return func(name string) instance {
 		if m, ok := sources[name]; ok {
 			return m
 		}
-		return l.pending[name]
+		if m, ok := l.pending[name]; ok {
+			return m
+		}
+		return nil
 	}
 }
 
@@ -577,9 +572,9 @@ func (l *linker) installSlots(lib *library, funcs []wasmbin.HostFunc, slots []ui
 
 // runInstaller instantiates a compiled SlotInstaller whose functions come from src and
 // installs them from slot base on.
-func (l *linker) runInstaller(c wazero.CompiledModule, src api.Module, base uint32) error {
+func (l *linker) runInstaller(c compiled, src instance, base uint32) error {
 	p := l.p
-	inst, err := p.rt.r.InstantiateModule(experimental.WithImportResolver(p.ctx, func(n string) api.Module {
+	inst, err := p.store.instantiate(c, func(n string) instance {
 		switch n {
 		case srcGuest:
 			return p.guest
@@ -587,13 +582,18 @@ func (l *linker) runInstaller(c wazero.CompiledModule, src api.Module, base uint
 			return src
 		}
 		return nil
-	}), c, wazero.NewModuleConfig().WithName("").WithStartFunctions())
+	})
 	if err != nil {
 		return err
 	}
-	_, err = inst.ExportedFunction("install").Call(p.ctx, uint64(base))
-	_ = inst.Close(p.ctx)
-	return err
+	defer inst.close()
+	f := inst.function("install")
+	if f == nil {
+		return fmt.Errorf("slot installer without install")
+	}
+	stack := make([]uint64, f.slots())
+	stack[0] = uint64(base)
+	return f.call(stack)
 }
 
 // ensureDyncalls makes sure the process can call table entries of these signatures, for
@@ -602,7 +602,7 @@ func (l *linker) ensureDyncalls(sigs []string) error {
 	p := l.p
 	var missing []string
 	for _, s := range sigs {
-		if p.helper.ExportedFunction("dyncall_"+s) == nil && p.extraHelpers[s] == nil {
+		if p.helper.function("dyncall_"+s) == nil && p.extraHelpers[s] == nil {
 			missing = append(missing, s)
 		}
 	}
@@ -613,12 +613,12 @@ func (l *linker) ensureDyncalls(sigs []string) error {
 	if err != nil {
 		return err
 	}
-	inst, err := p.rt.r.InstantiateModule(experimental.WithImportResolver(p.ctx, func(n string) api.Module {
+	inst, err := p.store.instantiate(c, func(n string) instance {
 		if n == guestModuleName {
 			return p.guest
 		}
 		return nil
-	}), c, wazero.NewModuleConfig().WithName("").WithStartFunctions())
+	})
 	if err != nil {
 		return err
 	}
@@ -630,7 +630,7 @@ func (l *linker) ensureDyncalls(sigs []string) error {
 }
 
 // compileSide compiles a side module once per runtime, keyed by its bytes.
-func (rt *Runtime) compileSide(ctx context.Context, wasm []byte) (wazero.CompiledModule, error) {
+func (rt *Runtime) compileSide(ctx context.Context, wasm []byte) (compiled, error) {
 	return rt.compileCached(ctx, rt.sides, wasm)
 }
 
@@ -736,7 +736,7 @@ func (l *linker) slotsForAll(lib *library) error {
 // generate byte-identical modules, and wazero shares compiled code between identical
 // modules: closing one process's copy would pull the code from under another process that
 // is instantiating it. Distinct generated modules are few, so keeping them is cheap.
-func (rt *Runtime) compileGenerated(ctx context.Context, wasm []byte) (wazero.CompiledModule, error) {
+func (rt *Runtime) compileGenerated(ctx context.Context, wasm []byte) (compiled, error) {
 	return rt.compileCached(ctx, rt.generated, wasm)
 }
 
@@ -744,7 +744,7 @@ func (rt *Runtime) compileGenerated(ctx context.Context, wasm []byte) (wazero.Co
 // serialised: wazero shares the compiled code of identical modules, and two goroutines
 // compiling the same bytes at once race inside wazero (one still fills in the code while the
 // other already runs it).
-func (rt *Runtime) compileCached(ctx context.Context, cache map[[32]byte]wazero.CompiledModule, wasm []byte) (wazero.CompiledModule, error) {
+func (rt *Runtime) compileCached(ctx context.Context, cache map[[32]byte]compiled, wasm []byte) (compiled, error) {
 	key := sha256.Sum256(wasm)
 	rt.compileMu.Lock()
 	defer rt.compileMu.Unlock()

@@ -48,6 +48,7 @@ func init() {
 			hostFuncs[name] = f
 		}
 	}
+	buildBaseHost()
 }
 
 // processFuncs end or abort the program, or do nothing by design.
@@ -77,7 +78,7 @@ func callSighandler(p *Process, s []uint64) {
 
 // mustCall calls an export from inside a host function; failures keep unwinding.
 func (p *Process) mustCall(name string, args ...uint64) uint64 {
-	r, err := p.exportPool(name).call(p.ctx, args...)
+	r, err := p.exportPool(name).call(args...)
 	if err != nil {
 		panic(err)
 	}
@@ -91,7 +92,7 @@ func (p *Process) mustCallTable(sig string, idx uint32, args ...uint64) uint64 {
 		pool = &fnPool{name: "dyncall_" + sig, mod: p.helperFor(sig)}
 		p.invokes[sig] = pool
 	}
-	r, err := pool.call(p.ctx, append([]uint64{uint64(idx)}, args...)...)
+	r, err := pool.call(append([]uint64{uint64(idx)}, args...)...)
 	if err != nil {
 		panic(err)
 	}

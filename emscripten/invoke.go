@@ -1,46 +1,33 @@
 package emscripten
 
 import (
-	"context"
 	"errors"
 	"fmt"
 
-	"github.com/tetratelabs/wazero/api"
+	"github.com/pglite-go/pglite/emscripten/internal/wasmbin"
 )
 
-// fnPool hands out api.Function objects of one export. wazero forbids re-entering the same
-// api.Function while it runs (under the compiler that kills the process), and Emscripten
-// code nests invoke_* calls of one signature freely, so every nesting level takes its own
-// object. Objects are reused, because creating one costs over a microsecond. Call stacks
-// (the []uint64 wazero passes parameters and results in) are pooled the same way, so that
-// a call from Go allocates nothing.
+// fnPool calls one export of one instance from Go. The function is looked up on first use,
+// and call stacks (the []uint64 holding parameters and results) are pooled, one per
+// nesting level, so that a call from Go allocates nothing.
 type fnPool struct {
 	name   string
-	mod    api.Module
-	free   []api.Function
+	mod    instance
+	fn     function
 	stacks [][]uint64
 	size   int // params and results fit in size slots; 0 until the first get
 }
 
-func (fp *fnPool) get() (api.Function, error) {
-	if n := len(fp.free); n > 0 {
-		f := fp.free[n-1]
-		fp.free[n-1] = nil
-		fp.free = fp.free[:n-1]
-		return f, nil
+func (fp *fnPool) get() (function, error) {
+	if fp.fn == nil {
+		f := fp.mod.function(fp.name)
+		if f == nil {
+			return nil, fmt.Errorf("emscripten: no export %q", fp.name)
+		}
+		fp.fn, fp.size = f, f.slots()
 	}
-	f := fp.mod.ExportedFunction(fp.name)
-	if f == nil {
-		return nil, fmt.Errorf("emscripten: no export %q", fp.name)
-	}
-	if fp.size == 0 {
-		d := f.Definition()
-		fp.size = max(len(d.ParamTypes()), len(d.ResultTypes()), 1)
-	}
-	return f, nil
+	return fp.fn, nil
 }
-
-func (fp *fnPool) put(f api.Function) { fp.free = append(fp.free, f) }
 
 // getStack returns a call stack holding args, zero-padded to the function's size (get must
 // have run). Give it back with putStack once its results have been read.
@@ -60,18 +47,17 @@ func (fp *fnPool) getStack(args []uint64) []uint64 {
 
 func (fp *fnPool) putStack(s []uint64) { fp.stacks = append(fp.stacks, s) }
 
-// call runs the function with args on a pooled object and stack, returning the first
-// result. Errors (exit, longjmp, trap) come back unclassified.
-func (fp *fnPool) call(ctx context.Context, args ...uint64) (uint64, error) {
+// call runs the function with args on a pooled stack, returning the first result. Errors
+// (exit, longjmp, trap) come back unclassified.
+func (fp *fnPool) call(args ...uint64) (uint64, error) {
 	f, err := fp.get()
 	if err != nil {
 		return 0, err
 	}
 	stack := fp.getStack(args)
-	err = f.CallWithStack(ctx, stack)
+	err = f.call(stack)
 	r := stack[0]
 	fp.putStack(stack)
-	fp.put(f)
 	return r, err
 }
 
@@ -83,6 +69,16 @@ func (p *Process) exportPool(name string) *fnPool {
 		p.exports[name] = pool
 	}
 	return pool
+}
+
+// invokeHostFunc is the host function invoke_<sig>: (i32 index, params of sig) -> results.
+func invokeHostFunc(sig string) (hostFunc, bool) {
+	ft, err := wasmbin.SigFromLetters(sig)
+	if err != nil {
+		return hostFunc{}, false
+	}
+	params := append([]wasmbin.ValType{wasmbin.I32}, ft.Params...)
+	return hostFunc{params: params, results: ft.Results, fn: invokeFn(sig)}, true
 }
 
 // invokeFn implements invoke_<sig>(index, args...): call the table entry through the helper's
@@ -105,19 +101,14 @@ func invokeFn(sig string) hostFuncImpl {
 		if err != nil {
 			panic(err)
 		}
-		err = f.CallWithStack(p.ctx, stack)
+		err = f.call(stack)
 		if err == nil {
-			pool.put(f)
 			return
 		}
 		p.SetStackPointer(sp)
 		if isStackOverflow(err) {
-			// f's engine stack grew to wazero's ceiling; let it go rather than keep that
-			// memory pooled.
 			err = p.recoverStackOverflow(err)
 			p.SetStackPointer(sp)
-		} else {
-			pool.put(f)
 		}
 		var lj longjmpSignal
 		if !errors.As(err, &lj) {
@@ -135,7 +126,7 @@ func invokeFn(sig string) hostFuncImpl {
 func throwLongjmp(p *Process, stack []uint64) { panic(longjmpSignal{}) }
 
 // helperFor returns the module exporting dyncall_<sig>.
-func (p *Process) helperFor(sig string) api.Module {
+func (p *Process) helperFor(sig string) instance {
 	if h := p.extraHelpers[sig]; h != nil {
 		return h
 	}

@@ -22,8 +22,8 @@ const (
 // memory limit it returns 0, which sbrk turns into ENOMEM and malloc into NULL.
 func resizeHeap(p *Process, s []uint64) {
 	want := uint64(uint32(s[0]))
-	mem := p.guest.Memory()
-	cur := uint64(mem.Size())
+	mem := p.memory
+	cur := mem.size()
 	if want > heapMax || (want > cur && p.refuseGrowth(want)) {
 		s[0] = 0
 		return
@@ -33,13 +33,11 @@ func resizeHeap(p *Process, s []uint64) {
 		return
 	}
 	pages := (want - cur + pageSize - 1) / pageSize
-	if _, ok := mem.Grow(uint32(pages)); !ok {
+	if !mem.grow(uint32(pages)) {
 		s[0] = 0
 		return
 	}
-	if p.mem == nil || uint64(len(p.mem)) < want {
-		p.mem, _ = mem.Read(0, mem.Size())
-	}
+	p.mem = mem.bytes()
 	s[0] = 1
 }
 

@@ -6,8 +6,6 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/tetratelabs/wazero"
-
 	"github.com/pglite-go/pglite/emscripten/internal/wasmbin"
 )
 
@@ -18,9 +16,9 @@ import (
 type Module struct {
 	Name     string
 	Info     *wasmbin.Module
-	compiled wazero.CompiledModule
-	shim     wazero.CompiledModule
-	helper   wazero.CompiledModule
+	compiled compiled
+	shim     compiled
+	helper   compiled
 	// invokeSigs lists the invoke_<sig> signatures the module imports, in letters.
 	invokeSigs []string
 	// unresolved names the imports no host function provides; calling one traps loudly.
@@ -125,7 +123,7 @@ func equalTypes(a, b []wasmbin.ValType) bool {
 
 // compileHelper builds the table helper for a set of invoke signatures: install_cb<N> for
 // every callback slot, dyncall_<sig> for every signature, grow and clear.
-func (rt *Runtime) compileHelper(ctx context.Context, sigs []string) (wazero.CompiledModule, error) {
+func (rt *Runtime) compileHelper(ctx context.Context, sigs []string) (compiled, error) {
 	key := strings.Join(sigs, ",")
 	rt.compileMu.Lock() // see compileCached
 	defer rt.compileMu.Unlock()

@@ -10,9 +10,6 @@ import (
 	"sync/atomic"
 
 	"github.com/rs/zerolog"
-	"github.com/tetratelabs/wazero"
-	"github.com/tetratelabs/wazero/api"
-	"github.com/tetratelabs/wazero/experimental"
 
 	"github.com/pglite-go/pglite/emscripten/vfs"
 )
@@ -61,15 +58,18 @@ type Process struct {
 	log    zerolog.Logger
 
 	mem    []byte // current linear memory; replaced on growth
-	guest  api.Module
-	shim   api.Module
-	helper api.Module
-	sp     api.MutableGlobal
+	store  store
+	guest  instance
+	shim   instance
+	helper instance
+	memory memory
+	sp     global
 
 	exports map[string]*fnPool
 	invokes map[string]*fnPool
+	helpers map[string]*fnPool
 	// extraHelpers call table entries of signatures only side modules use.
-	extraHelpers map[string]api.Module
+	extraHelpers map[string]instance
 
 	fs    *vfs.FS
 	fds   *fdTable
@@ -93,55 +93,46 @@ func (rt *Runtime) NewProcess(ctx context.Context, m *Module, cfg ProcessConfig)
 	p := &Process{
 		rt: rt, module: m, cfg: cfg, fs: cfg.FS, cwd: "/", umask: 0o022,
 		exports: map[string]*fnPool{}, invokes: map[string]*fnPool{}, timers: map[int32]float64{},
-		extraHelpers: map[string]api.Module{},
-		log:          cfg.Logger.With().Str("process", cfg.Name).Logger(),
+		helpers: map[string]*fnPool{}, extraHelpers: map[string]instance{},
+		log: cfg.Logger.With().Str("process", cfg.Name).Logger(),
 	}
 	p.fds = newFDTable(p)
 	p.deadline.Store(math.Float64bits(math.Inf(1)))
-	p.ctx = context.WithValue(ctx, processKey{}, p)
-	actx := experimental.WithMemoryAllocator(p.ctx, newMmapAllocator(func(b []byte) { p.mem = b }))
-
-	// Host modules are found by their registered names; an import resolver may only return
-	// guest instances.
-	if _, err := rt.invokeHost(ctx, m.invokeSigs); err != nil {
-		return nil, err
-	}
-	anon := wazero.NewModuleConfig().WithName("").WithStartFunctions()
+	p.ctx = ctx
 	var err error
-	p.shim, err = rt.r.InstantiateModule(actx, m.shim, anon)
+	if p.store, err = rt.eng.newStore(p); err != nil {
+		return nil, fmt.Errorf("emscripten: %s: %w", cfg.Name, err)
+	}
+	none := func(string) instance { return nil }
+	p.shim, err = p.store.instantiate(m.shim, none)
 	if err != nil {
+		p.store.close()
 		return nil, fmt.Errorf("emscripten: %s: instantiate env shim: %w", cfg.Name, err)
 	}
-	envResolve := func(name string) api.Module {
+	p.guest, err = p.store.instantiate(m.compiled, func(name string) instance {
 		if name == "env" || name == "wasi_snapshot_preview1" {
 			return p.shim
 		}
 		return nil
-	}
-	p.guest, err = rt.r.InstantiateModule(experimental.WithImportResolver(actx, envResolve), m.compiled, anon)
+	})
 	if err != nil {
-		p.shim.Close(ctx)
+		p.store.close()
 		return nil, fmt.Errorf("emscripten: %s: instantiate: %w", cfg.Name, err)
 	}
-	if p.mem == nil {
-		if mem := p.guest.Memory(); mem != nil {
-			p.mem, _ = mem.Read(0, mem.Size())
-		}
+	if p.memory = p.guest.memory(m.memoryExport); p.memory != nil {
+		p.mem = p.memory.bytes()
 	}
-	helperResolve := func(name string) api.Module {
+	p.helper, err = p.store.instantiate(m.helper, func(name string) instance {
 		if name == guestModuleName {
 			return p.guest
 		}
 		return nil
-	}
-	p.helper, err = rt.r.InstantiateModule(experimental.WithImportResolver(p.ctx, helperResolve), m.helper, anon)
+	})
 	if err != nil {
 		p.Close()
 		return nil, fmt.Errorf("emscripten: %s: instantiate table helper: %w", cfg.Name, err)
 	}
-	if g, ok := p.guest.ExportedGlobal("__stack_pointer").(api.MutableGlobal); ok {
-		p.sp = g
-	}
+	p.sp = p.guest.global("__stack_pointer")
 	p.dl = newLinker(p)
 	return p, nil
 }
@@ -151,13 +142,16 @@ func (p *Process) Close() {
 	if p.dl != nil {
 		p.dl.close()
 	}
-	for _, m := range []api.Module{p.helper, p.guest, p.shim} {
+	for _, m := range []instance{p.helper, p.guest, p.shim} {
 		if m != nil {
-			_ = m.Close(context.Background())
+			m.close()
 		}
 	}
+	if p.store != nil {
+		p.store.close()
+	}
 	p.fds.closeAll()
-	p.helper, p.guest, p.shim = nil, nil, nil
+	p.helper, p.guest, p.shim, p.store = nil, nil, nil, nil
 }
 
 // Broken reports why the process may not be used any more, or nil.
@@ -185,7 +179,7 @@ func (p *Process) Call(name string, args ...uint64) (uint64, error) {
 		return 0, p.broken
 	}
 	sp := p.StackPointer()
-	r, err := p.exportPool(name).call(p.ctx, args...)
+	r, err := p.exportPool(name).call(args...)
 	if err != nil {
 		if isStackOverflow(err) {
 			// No invoke_* frame was below: handle it here, as the innermost one would.
@@ -212,7 +206,7 @@ func (p *Process) classify(err error) error {
 // StackPointer reads __stack_pointer (Emscripten's stackSave).
 func (p *Process) StackPointer() uint32 {
 	if p.sp != nil {
-		return uint32(p.sp.Get())
+		return uint32(p.sp.get())
 	}
 	return uint32(p.mustCall("emscripten_stack_get_current"))
 }
@@ -220,7 +214,7 @@ func (p *Process) StackPointer() uint32 {
 // SetStackPointer writes __stack_pointer, as Emscripten's stackRestore does.
 func (p *Process) SetStackPointer(v uint32) {
 	if p.sp != nil {
-		p.sp.Set(uint64(v))
+		p.sp.set(uint64(v))
 		return
 	}
 	p.mustCall("_emscripten_stack_restore", uint64(v))
@@ -229,11 +223,11 @@ func (p *Process) SetStackPointer(v uint32) {
 // GlobalAddress returns the value of an exported immutable global: for Emscripten data
 // symbols, the symbol's address in linear memory.
 func (p *Process) GlobalAddress(name string) (uint32, bool) {
-	g := p.guest.ExportedGlobal(name)
+	g := p.guest.global(name)
 	if g == nil {
 		return 0, false
 	}
-	return uint32(g.Get()), true
+	return uint32(g.get()), true
 }
 
 // Malloc allocates n bytes with the guest's allocator.

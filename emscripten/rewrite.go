@@ -25,13 +25,19 @@ const rewriteVersion = "r1"
 //     instruction that pass does not know it fails, and hoistErr says why; the module then
 //     runs without it.
 //
-// Both rewrites are deterministic. With a cache directory the result is kept on disk under
+// An engine with guard pages (wasmtime) gets the first rewrite only. Both rewrites are
+// deterministic. With a cache directory the result is kept on disk under
 // the hash of the input, so a process start reads it instead of rewriting 9 MB (~90 ms).
 func (rt *Runtime) rewriteGuest(wasm []byte) (out []byte, hoistErr, err error) {
 	sum := sha256.Sum256(wasm)
+	hoist := rt.eng.hoistsBounds()
+	version := rewriteVersion
+	if !hoist {
+		version += "-nohoist"
+	}
 	path := ""
 	if rt.rewriteDir != "" {
-		path = filepath.Join(rt.rewriteDir, hex.EncodeToString(sum[:16])+"-"+rewriteVersion+".wasm")
+		path = filepath.Join(rt.rewriteDir, hex.EncodeToString(sum[:16])+"-"+version+".wasm")
 		if b, ok := readChecked(path); ok {
 			return b, nil, nil
 		}
@@ -42,6 +48,12 @@ func (rt *Runtime) rewriteGuest(wasm []byte) (out []byte, hoistErr, err error) {
 		out = wasm
 	case err != nil:
 		return nil, nil, fmt.Errorf("define memory: %w", err)
+	}
+	if !hoist {
+		if path != "" {
+			writeChecked(path, out)
+		}
+		return out, nil, nil
 	}
 	hoisted, hoistErr := wasmbin.HoistBoundsChecks(out)
 	if hoistErr != nil {

@@ -249,12 +249,13 @@ func (p *Process) checkRestorable(s *Snapshot) error {
 // growTo grows linear memory to n bytes; the memory never shrinks, so a larger memory is
 // cleared beyond n by the caller instead.
 func (p *Process) growTo(n int) error {
-	mem := p.guest.Memory()
-	if cur := int(mem.Size()); cur < n {
+	mem := p.memory
+	if cur := int(mem.size()); cur < n {
 		const page = 1 << 16
-		if _, ok := mem.Grow(uint32((n - cur + page - 1) / page)); !ok {
+		if !mem.grow(uint32((n - cur + page - 1) / page)) {
 			return fmt.Errorf("emscripten: restore: cannot grow memory to %d bytes", n)
 		}
+		p.mem = mem.bytes()
 	}
 	if len(p.mem) < n {
 		return fmt.Errorf("emscripten: restore: memory is %d bytes after growth, want %d", len(p.mem), n)

@@ -3,10 +3,6 @@ package emscripten
 import (
 	"fmt"
 	"maps"
-
-	"github.com/tetratelabs/wazero"
-	"github.com/tetratelabs/wazero/api"
-	"github.com/tetratelabs/wazero/experimental"
 )
 
 // linkImage is the dynamic linker's state in a snapshot: the loaded side modules in load
@@ -124,32 +120,26 @@ func (l *linker) restore(s *Snapshot) error {
 // fills its own table region.
 func (l *linker) relink(lib *library) error {
 	p := l.p
-	ctx := p.ctx
 	if len(lib.invokeSigs) > 0 {
-		if _, err := p.rt.invokeHost(ctx, lib.invokeSigs); err != nil {
-			return err
-		}
 		if err := l.ensureDyncalls(lib.invokeSigs); err != nil {
 			return err
 		}
 	}
-	anon := wazero.NewModuleConfig().WithName("").WithStartFunctions()
-	sources := map[string]api.Module{srcGuest: p.guest}
-	shims := map[string]api.Module{}
+	sources := map[string]instance{srcGuest: p.guest}
+	shims := map[string]instance{}
 	for _, sh := range lib.shimMods {
 		c, err := sh.mod.compiled(p.rt)
 		if err != nil {
 			return fmt.Errorf("%s shim: %w", sh.module, err)
 		}
-		inst, err := p.rt.r.InstantiateModule(experimental.WithImportResolver(ctx, l.resolver(sources)), c, anon)
+		inst, err := p.store.instantiate(c, l.resolver(sources))
 		if err != nil {
 			return fmt.Errorf("%s shim: %w", sh.module, err)
 		}
 		shims[sh.module] = inst
 		lib.shims = append(lib.shims, inst)
 	}
-	inst, err := p.rt.r.InstantiateModule(experimental.WithImportResolver(ctx, func(n string) api.Module { return shims[n] }),
-		lib.compiled, anon)
+	inst, err := p.store.instantiate(lib.compiled, func(n string) instance { return shims[n] })
 	if err != nil {
 		return fmt.Errorf("instantiate: %w", err)
 	}

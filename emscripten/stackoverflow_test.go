@@ -3,6 +3,7 @@ package emscripten
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 
 	"github.com/tetratelabs/wazero"
@@ -26,10 +27,13 @@ func TestIsStackOverflow(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = mod.ExportedFunction("f").Call(ctx)
-	if err == nil || !isStackOverflow(err) {
+	if err == nil || !isWazeroStackOverflow(err) {
 		t.Fatalf("not recognised as a stack overflow: %v", err)
 	}
-	if isStackOverflow(errors.New("stack overflow")) || isStackOverflow(longjmpSignal{}) {
+	if isWazeroStackOverflow(errors.New("stack overflow")) || isWazeroStackOverflow(longjmpSignal{}) {
 		t.Fatal("other errors are not stack overflows")
+	}
+	if !isStackOverflow(fmt.Errorf("wrapped: %w", &StackOverflowError{Cause: err})) || isStackOverflow(err) {
+		t.Fatal("isStackOverflow must find the engine-neutral *StackOverflowError only")
 	}
 }
