@@ -45,6 +45,7 @@ type bridgeActor struct {
 	roleWaiters []pendingAttach // attaches waiting for a re-read of the roles
 	// internalQueue is the Bridge's own backend work, run before the next client batch.
 	internalQueue []internalJob
+	snapshots     []snapshotWait // SnapshotRequests waiting for a free backend (snapshot.go)
 	more          map[uint64]chan []byte // running COPY FROM STDIN per session
 	wantMore      map[uint64]bool
 
@@ -138,6 +139,10 @@ func (b *bridgeActor) Receive(ctx actor.Context) {
 		b.cancel(m)
 	case *QueryRequest:
 		b.apiQuery(ctx, m)
+	case *SnapshotRequest:
+		b.snapshotRequested(ctx, m)
+	case *snapshotDone:
+		b.snapshotFinished(ctx, m)
 	case *InjectFault:
 		if !m.Trap {
 			panic("actors: injected fault")
@@ -394,6 +399,10 @@ func (b *bridgeActor) schedule(ctx actor.Context) {
 				b.holder = id
 			}
 		}
+	}
+	if b.holder == 0 && len(b.snapshots) > 0 {
+		b.runSnapshot(ctx)
+		return
 	}
 	if b.holder == 0 {
 		b.noteEmpty(ctx)

@@ -74,7 +74,7 @@ type Timings struct {
 // the first time), and boots the single-user backend.
 func Open(ctx context.Context, cfg Config) (*Instance, error) {
 	if t := cfg.Template; t != nil && cfg.DataDir == "" && cfg.ReuseFS == nil {
-		return openTemplate(ctx, t, cfg.Logger, cfg.MaxMemory)
+		return openTemplate(ctx, t, cfg.Logger, cfg.MaxMemory, cfg.OnReload)
 	}
 	if err := cfg.checkMemory(); err != nil {
 		return nil, err

@@ -44,7 +44,8 @@ func (inst *Instance) Snapshot() (*Template, error) {
 		return nil, fmt.Errorf("bridge: snapshot: %w", err)
 	}
 	cfg := inst.cfg
-	cfg.ReuseFS, cfg.Template = nil, nil
+	// OnReload belongs to whoever serves the instance, not to its clones' servers.
+	cfg.ReuseFS, cfg.Template, cfg.OnReload = nil, nil, nil
 	return &Template{eng: inst.eng, cfg: cfg, snap: snap, fs: inst.fs.Clone()}, nil
 }
 
@@ -59,13 +60,14 @@ func (t *Template) MemorySize() int { return t.snap.Size() }
 // (pass the zero Logger for none). The instance is independent of t and of every other
 // clone; closing it never affects them.
 func OpenTemplate(ctx context.Context, t *Template, log zerolog.Logger) (*Instance, error) {
-	return openTemplate(ctx, t, log, 0)
+	return openTemplate(ctx, t, log, 0, nil)
 }
 
-// openTemplate is OpenTemplate with a memory limit (0: the template's own).
-func openTemplate(ctx context.Context, t *Template, log zerolog.Logger, maxMemory uint64) (*Instance, error) {
+// openTemplate is OpenTemplate with a memory limit (0: the template's own) and the
+// clone's own pg_reload_conf hook (Config.OnReload).
+func openTemplate(ctx context.Context, t *Template, log zerolog.Logger, maxMemory uint64, onReload func()) (*Instance, error) {
 	cfg := t.cfg
-	cfg.Logger, cfg.Template = log, t
+	cfg.Logger, cfg.Template, cfg.OnReload = log, t, onReload
 	if maxMemory != 0 {
 		cfg.MaxMemory = maxMemory
 	}
