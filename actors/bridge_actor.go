@@ -45,7 +45,7 @@ type bridgeActor struct {
 	roleWaiters []pendingAttach // attaches waiting for a re-read of the roles
 	// internalQueue is the Bridge's own backend work, run before the next client batch.
 	internalQueue []internalJob
-	snapshots     []snapshotWait // SnapshotRequests waiting for a free backend (snapshot.go)
+	snapshots     []snapshotWait         // SnapshotRequests waiting for a free backend (snapshot.go)
 	more          map[uint64]chan []byte // running COPY FROM STDIN per session
 	wantMore      map[uint64]bool
 
