@@ -64,6 +64,7 @@ func (s *supervisorActor) lookup(ctx actor.Context, m *lookupBridge) {
 func (s *supervisorActor) spawnDatabase(ctx actor.Context, db *database) {
 	cfg := *s.cfg
 	cfg.routeName = db.name
+	cfg.Bridge.Database = db.name // the instance is that database, under its own name
 	if cfg.Bridge.DataDir != "" {
 		cfg.Bridge.DataDir = filepath.Join(s.cfg.Bridge.DataDir, db.name)
 	}

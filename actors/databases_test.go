@@ -26,6 +26,16 @@ func TestDatabases_routingIsolationAndCrash(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// Each instance is its own database, under the name clients connect to.
+	for name, c := range map[string]*pgx.Conn{"app": app, "one": one, "two": two} {
+		var cur, catalog string
+		if err := c.QueryRow(context.Background(), "select current_database(), (select catalog_name from information_schema.information_schema_catalog_name)").Scan(&cur, &catalog); err != nil || cur != name || catalog != name {
+			t.Fatalf("database %s calls itself %q / %q: %v", name, cur, catalog, err)
+		}
+		if _, err := c.Exec(context.Background(), "alter database "+name+" set work_mem = '8MB'"); err != nil {
+			t.Fatalf("alter database %s: %v", name, err)
+		}
+	}
 	for i, c := range []*pgx.Conn{app, one, two} {
 		var n, x int
 		if err := c.QueryRow(context.Background(), "select count(*), max(x) from t").Scan(&n, &x); err != nil || n != 1 || x != i {

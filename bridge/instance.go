@@ -98,7 +98,7 @@ func Open(ctx context.Context, cfg Config) (*Instance, error) {
 	}
 	inst.Timings.Cluster = time.Since(t)
 	t = time.Now()
-	if err := inst.boot(ctx); err != nil {
+	if err := inst.bootDatabase(ctx, inst.Timings.ClusterFromTemplate); err != nil {
 		err = inst.explainBoot(err)
 		inst.release()
 		return nil, err
@@ -358,7 +358,15 @@ func (inst *Instance) Close() error {
 	if inst.proc == nil || inst.broken != nil {
 		return inst.broken
 	}
+	return inst.runShutdown()
+}
+
+// runShutdown runs PostgreSQL's shutdown in the live process.
+func (inst *Instance) runShutdown() error {
 	p := inst.proc
+	if p == nil || inst.broken != nil {
+		return inst.broken
+	}
 	var firstErr error
 	for _, step := range []struct {
 		name string
