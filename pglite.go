@@ -124,7 +124,7 @@ func configure(opts Options) (actors.Config, *Server, error) {
 	if opts.Logger != nil {
 		log = *opts.Logger
 	}
-	cfg := actors.Config{Port: 0, PortSet: true, Password: opts.Password, Logger: log,
+	cfg := actors.Config{Password: opts.Password, Logger: log,
 		SocketDir: opts.SocketDir}
 	cfg.Bridge = bridge.Config{DataDir: opts.DataDir, Extensions: opts.Extensions, Settings: opts.Settings}
 	if t := opts.Template; t != nil {
@@ -147,7 +147,7 @@ func configure(opts Options) (actors.Config, *Server, error) {
 }
 
 // listenConfig sets the TCP address, or, without TCP, a Unix socket in a private
-// directory (the actor tree needs one listener; nothing else can reach it).
+// directory, so that DSN names an address tools that connect by URL can reach.
 func (s *Server) listenConfig(cfg *actors.Config) error {
 	if !s.opts.NoTCP {
 		host, port, err := splitAddr(s.opts.Addr)
@@ -157,7 +157,6 @@ func (s *Server) listenConfig(cfg *actors.Config) error {
 		cfg.ListenAddr, cfg.Port = host, port
 		return nil
 	}
-	cfg.ListenAddr, cfg.Port = "-", 5432
 	if cfg.SocketDir == "" {
 		dir, err := os.MkdirTemp("", "pglite-")
 		if err != nil {

@@ -10,17 +10,18 @@ import (
 	"github.com/pglite-go/pglite/socket"
 )
 
-// Config configures the actor tree. The zero value serves an in-memory database on
-// 127.0.0.1:5432 with trust authentication.
+// Config configures the actor tree. The zero value serves an in-memory database with trust
+// authentication to in-process clients only (ServeConn): an embedder opens no port unless
+// it asks for one with ListenAddr or SocketDir.
 type Config struct {
 	// Bridge configures the PostgreSQL instance.
 	Bridge bridge.Config
-	// ListenAddr is the TCP host (default 127.0.0.1; "-" disables TCP).
+	// ListenAddr is the TCP host to listen on, such as "127.0.0.1" or "::1". Empty means no
+	// TCP listener.
 	ListenAddr string
-	// Port is the TCP port and the Unix socket's number (default 5432; 0 picks a free port).
+	// Port is the TCP port (0: a free one) and the number in the Unix socket's name (0: the
+	// TCP port chosen, or 5432 without TCP, as PostgreSQL names its socket).
 	Port int
-	// PortSet marks Port 0 as deliberate.
-	PortSet bool
 	// SocketDir holds the Unix socket .s.PGSQL.<port> (empty: no Unix socket).
 	SocketDir string
 	// MaxConnections bounds concurrent clients (default 100); more get FATAL 53300.
@@ -66,12 +67,6 @@ type Config struct {
 
 func (c *Config) withDefaults() Config {
 	out := *c
-	if out.ListenAddr == "" {
-		out.ListenAddr = "127.0.0.1"
-	}
-	if out.Port == 0 && !out.PortSet {
-		out.Port = 5432
-	}
 	if out.MaxConnections <= 0 {
 		out.MaxConnections = 100
 	}

@@ -36,8 +36,7 @@ func Example_embed() {
 	system := actors.NewSystem(zerolog.Nop()) // protoactor logs through zerolog
 	defer system.Shutdown()
 	h, err := actors.Start(context.Background(), system, actors.Config{
-		Port: 0, PortSet: true, // a free port, in case sockets are wanted too
-		Logger: zerolog.Nop(),
+		Logger: zerolog.Nop(), // no ListenAddr or SocketDir: no port is opened
 	})
 	if err != nil {
 		fmt.Println(err)

@@ -20,7 +20,7 @@ func startTree(t testing.TB, mod func(*Config)) (*Handle, string) {
 		t.Skipf("assets: %v", err)
 	}
 	log := zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.WarnLevel)
-	cfg := Config{Port: 0, PortSet: true, Logger: log}
+	cfg := Config{ListenAddr: "127.0.0.1", Logger: log}
 	if mod != nil {
 		mod(&cfg)
 	}

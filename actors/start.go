@@ -83,7 +83,7 @@ func openListeners(c *Config) ([]net.Listener, error) {
 		}
 	}
 	port := c.Port
-	if c.ListenAddr != "-" {
+	if c.ListenAddr != "" {
 		l, err := socket.ListenTCP(c.ListenAddr, port)
 		if err != nil {
 			return nil, err
@@ -92,6 +92,9 @@ func openListeners(c *Config) ([]net.Listener, error) {
 		port = l.Addr().(*net.TCPAddr).Port
 	}
 	if c.SocketDir != "" {
+		if port == 0 {
+			port = 5432
+		}
 		l, err := socket.ListenUnix(c.SocketDir, port)
 		if err != nil {
 			closeAll()

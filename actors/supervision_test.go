@@ -69,7 +69,7 @@ func TestSupervision_restartLimit(t *testing.T) {
 	log := zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.ErrorLevel)
 	system := NewSystem(log)
 	defer system.Shutdown()
-	cfg := Config{Port: 0, PortSet: true, Logger: log, MaxRestarts: 2, RestartWindow: time.Minute}
+	cfg := Config{ListenAddr: "127.0.0.1", Logger: log, MaxRestarts: 2, RestartWindow: time.Minute}
 	h, err := Start(context.Background(), system, cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -101,7 +101,7 @@ func TestSupervision_startupErrorNotRetried(t *testing.T) {
 	log := zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.ErrorLevel)
 	system := NewSystem(log)
 	defer system.Shutdown()
-	cfg := Config{Port: 0, PortSet: true, Logger: log}
+	cfg := Config{ListenAddr: "127.0.0.1", Logger: log}
 	cfg.Bridge.DataDir = file
 	h, err := Start(context.Background(), system, cfg)
 	if err != nil {

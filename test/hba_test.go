@@ -149,7 +149,7 @@ func startTree(t *testing.T, cfg actors.Config) (*actors.Handle, *actor.ActorSys
 		t.Skipf("assets: %v", err)
 	}
 	log := zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.WarnLevel)
-	cfg.Port, cfg.PortSet, cfg.Logger, cfg.Bridge.Logger = 0, true, log, log
+	cfg.ListenAddr, cfg.Port, cfg.Logger, cfg.Bridge.Logger = "127.0.0.1", 0, log, log
 	system := actors.NewSystem(log)
 	h, err := actors.Start(ctxT(t), system, cfg)
 	if err != nil {

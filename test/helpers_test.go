@@ -50,7 +50,7 @@ func startServer(t testing.TB, mod func(*actors.Config)) *server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := actors.Config{Port: 0, PortSet: true, SocketDir: dir, Logger: log}
+	cfg := actors.Config{ListenAddr: "127.0.0.1", SocketDir: dir, Logger: log}
 	if mod != nil {
 		mod(&cfg)
 	}

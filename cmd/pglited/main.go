@@ -30,7 +30,7 @@ Usage:
 
 Options:
   -D, --data-dir=DIR            database directory; empty keeps the database in memory [$PGDATA]
-  -h, --listen=HOST             TCP address to listen on; "-" disables TCP [$PGHOST] (default 127.0.0.1)
+  -h, --listen=HOST             TCP address to listen on; empty disables TCP [$PGHOST] (default 127.0.0.1)
   -p, --port=PORT               port number [$PGPORT] (default 5432)
   -k, --socket-dir=DIR          directory for the Unix socket .s.PGSQL.PORT; $PGHOST when it
                                 is a path (default: none)
@@ -163,6 +163,10 @@ func run(args []string, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "pglited: unexpected argument %q\nTry \"pglited --help\" for more information.\n", fs.Arg(0))
 		return 1
 	}
+	if listen == "" && socketDir == "" {
+		fmt.Fprintln(stderr, "pglited: nothing to listen on: --listen is empty and there is no --socket-dir")
+		return 1
+	}
 	log, err := newLogger(logLevel, logFormat, stderr)
 	if err != nil {
 		fmt.Fprintln(stderr, "pglited:", err)
@@ -183,7 +187,7 @@ func run(args []string, stderr io.Writer) int {
 	cfg := actors.Config{
 		Bridge: bridge.Config{DataDir: dataDir, AssetsDir: assetsDir, SharedBuffers: sharedBuffers,
 			Settings: extra, Logger: log},
-		ListenAddr: listen, Port: port, PortSet: true, SocketDir: socketDir, MaxConnections: maxConns,
+		ListenAddr: listen, Port: port, SocketDir: socketDir, MaxConnections: maxConns,
 		Password: password, IdleInTransactionTimeout: idleTimeout, ShutdownTimeout: shutdownTimeout, ClientReadTimeout: readTimeout, Logger: log,
 	}
 	if databases != "" || createDatabases {

@@ -132,7 +132,7 @@ func startServer(b *testing.B) string {
 	skipWithoutAssets(b)
 	log := zerolog.Nop()
 	system := actors.NewSystem(log)
-	h, err := actors.Start(context.Background(), system, actors.Config{ListenAddr: "127.0.0.1", Port: 0, PortSet: true, Logger: log})
+	h, err := actors.Start(context.Background(), system, actors.Config{ListenAddr: "127.0.0.1", Logger: log})
 	if err != nil {
 		b.Fatal(err)
 	}
