@@ -98,3 +98,12 @@ func (p *Process) mustCallTable(sig string, idx uint32, args ...uint64) uint64 {
 	}
 	return r
 }
+
+// ProvideImport adds a host function that side modules may import by name, for symbols the
+// main module does not export. Call it from an init function: the host module is built from
+// this set the first time an engine needs it.
+func ProvideImport(name, params, results string, fn CallbackFunc) {
+	hf := hf(params, results, func(p *Process, s []uint64) { fn(p, s) })
+	hostFuncs[name] = hf
+	baseHost[name] = hf
+}
