@@ -67,6 +67,10 @@ type Options struct {
 	// MemoryHighWater is the memory above which the database is restarted, invisibly, once
 	// no client is connected, to give memory back (0: four times the memory after boot).
 	MemoryHighWater uint64
+	// Engine is the WebAssembly engine that runs PostgreSQL: "wazero" or "wasmtime" (a cgo
+	// build on linux or macOS, amd64 or arm64). Empty reads $PGLITE_ENGINE, else the
+	// default. Ignored with Template (a clone runs on its template's engine).
+	Engine string
 }
 
 // Server is a running PostgreSQL server. Its methods are safe for concurrent use.
@@ -126,7 +130,7 @@ func configure(opts Options) (actors.Config, *Server, error) {
 	}
 	cfg := actors.Config{Password: opts.Password, Logger: log,
 		SocketDir: opts.SocketDir}
-	cfg.Bridge = bridge.Config{DataDir: opts.DataDir, Extensions: opts.Extensions, Settings: opts.Settings}
+	cfg.Bridge = bridge.Config{DataDir: opts.DataDir, Extensions: opts.Extensions, Settings: opts.Settings, Engine: opts.Engine}
 	if t := opts.Template; t != nil {
 		if opts.DataDir != "" {
 			return cfg, nil, errors.New("pglite: Template and DataDir exclude each other")

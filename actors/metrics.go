@@ -5,6 +5,8 @@ import (
 	"io"
 	"sync/atomic"
 	"time"
+
+	"github.com/pglite-go/pglite/bridge"
 )
 
 // Metrics are the tree's counters, updated by the actors and read from any goroutine.
@@ -36,6 +38,12 @@ func (m *Metrics) WritePrometheus(w io.Writer) {
 	metric("pglite_instance_memory_high_water_bytes", "gauge", "Linear memory above which an idle instance is recycled (0: never).", m.memoryHighWater.Load())
 	metric("pglite_instance_memory_limit_bytes", "gauge", "Most linear memory the instance may have.", m.memoryLimit.Load())
 	metric("pglite_instance_recycles_total", "counter", "Idle instances shut down and booted again to give their memory back.", m.recycles.Load())
+	if engines := bridge.EnginesInUse(); len(engines) > 0 {
+		fmt.Fprint(w, "# HELP pglite_engine_info The WebAssembly engine running PostgreSQL in this process.\n# TYPE pglite_engine_info gauge\n")
+		for _, e := range engines {
+			fmt.Fprintf(w, "pglite_engine_info{engine=%q,version=%q} 1\n", e.Name, e.Version)
+		}
+	}
 }
 
 func (m *Metrics) leaseWaited(since time.Time) {

@@ -49,6 +49,10 @@ type Config struct {
 	// must leave room for the boot (see MinMemory). Unlike the other fields it applies to a
 	// clone of a Template too (when 0, the template's own limit does).
 	MaxMemory uint64
+	// Engine is the WebAssembly engine that runs PostgreSQL: "wazero" or "wasmtime" (cgo
+	// builds on linux or macOS, amd64 or arm64). Empty reads $PGLITE_ENGINE, else the
+	// default (see DefaultEngine). A clone of a Template runs on the template's engine.
+	Engine string
 }
 
 func (c *Config) sharedBuffers() string {

@@ -87,7 +87,7 @@ func Open(ctx context.Context, cfg Config) (*Instance, error) {
 	inst := &Instance{cfg: cfg, log: cfg.Logger.With().Str("component", "bridge").Logger()}
 	inst.Timings.Assets = time.Since(start)
 	t := time.Now()
-	if inst.eng, err = getEngine(ctx, a, cfg.compileCacheDir(), inst.log); err != nil {
+	if inst.eng, err = getEngine(ctx, a, cfg.Engine, cfg.compileCacheDir(), inst.log); err != nil {
 		return nil, err
 	}
 	inst.Timings.Compile = time.Since(t)
@@ -106,9 +106,13 @@ func Open(ctx context.Context, cfg Config) (*Instance, error) {
 	inst.Timings.Boot = time.Since(t)
 	inst.log.Info().Dur("assets", inst.Timings.Assets).Dur("compile", inst.Timings.Compile).
 		Dur("cluster", inst.Timings.Cluster).Dur("boot", inst.Timings.Boot).
-		Bool("initdb", inst.Timings.Initdb).Str("data_dir", cfg.DataDir).Msg("instance ready")
+		Bool("initdb", inst.Timings.Initdb).Str("data_dir", cfg.DataDir).
+		Str("engine", inst.eng.rt.Engine()).Str("engine_version", inst.eng.rt.EngineVersion()).Msg("instance ready")
 	return inst, nil
 }
+
+// Engine names the WebAssembly engine the instance runs on ("wazero" or "wasmtime").
+func (inst *Instance) Engine() string { return inst.eng.rt.Engine() }
 
 func (c *Config) compileCacheDir() string {
 	if c.CacheDir == "" {

@@ -3,8 +3,10 @@ package bridge
 import (
 	"context"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"sort"
 	"sync"
 	"time"
 
@@ -26,21 +28,56 @@ type engine struct {
 
 var (
 	enginesMu sync.Mutex
-	engines   = map[string]*engine{}
+	engines   = map[string]*engine{} // by engine name and assets hash
 )
 
-// getEngine returns the shared engine for a set of assets, compiling on first use.
-func getEngine(ctx context.Context, a *Assets, cacheDir string, log zerolog.Logger) (*engine, error) {
+// DefaultEngine is the engine an empty Config.Engine selects: $PGLITE_ENGINE when set,
+// else wazero.
+func DefaultEngine() string {
+	name, err := emscripten.ResolveEngine("")
+	if err != nil {
+		return emscripten.EngineWazero
+	}
+	return name
+}
+
+// EngineInfo names a WebAssembly engine and its release.
+type EngineInfo struct{ Name, Version string }
+
+// EnginesInUse lists the engines this process has started instances on, for metrics.
+func EnginesInUse() []EngineInfo {
 	enginesMu.Lock()
 	defer enginesMu.Unlock()
-	if e, ok := engines[a.Hash]; ok {
+	seen := map[string]bool{}
+	var out []EngineInfo
+	for _, e := range engines {
+		if n := e.rt.Engine(); !seen[n] {
+			seen[n] = true
+			out = append(out, EngineInfo{Name: n, Version: e.rt.EngineVersion()})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+// getEngine returns the shared engine for a set of assets on the named engine (see
+// Config.Engine), compiling on first use.
+func getEngine(ctx context.Context, a *Assets, name, cacheDir string, log zerolog.Logger) (*engine, error) {
+	name, err := emscripten.ResolveEngine(name)
+	if err != nil {
+		return nil, fmt.Errorf("bridge: %w", err)
+	}
+	enginesMu.Lock()
+	defer enginesMu.Unlock()
+	key := name + "/" + a.Hash
+	if e, ok := engines[key]; ok {
 		return e, nil
 	}
 	start := time.Now()
 	if cacheDir == "" {
 		cacheDir = emscripten.DefaultCacheDir()
 	}
-	rt, err := emscripten.NewRuntime(context.Background(), emscripten.RuntimeConfig{CacheDir: cacheDir})
+	rt, err := emscripten.NewRuntime(context.Background(), emscripten.RuntimeConfig{CacheDir: cacheDir, Engine: name})
 	if err != nil {
 		return nil, err
 	}
@@ -48,13 +85,20 @@ func getEngine(ctx context.Context, a *Assets, cacheDir string, log zerolog.Logg
 	// A first compile on this machine takes seconds; say why the start waits. The marker
 	// only approximates wazero's cache, which has no way to ask.
 	compiled := filepath.Join(cacheDir, "compiled-"+a.Hash)
-	if _, err := os.Stat(compiled); err != nil {
-		log.Info().Msg("compiling PostgreSQL for this machine, once: ~4 s")
+	if name != emscripten.EngineWazero {
+		compiled += "-" + name
 	}
-	if e.pglite, err = rt.Compile(ctx, "pglite.wasm", a.PgliteWasm); err != nil {
+	if _, err := os.Stat(compiled); err != nil {
+		log.Info().Str("engine", name).Msg("compiling PostgreSQL for this machine, once: ~4 s")
+	}
+	pg, idb, err := a.wasmModules()
+	if err != nil {
+		return nil, err
+	}
+	if e.pglite, err = rt.Compile(ctx, "pglite.wasm", pg); err != nil {
 		return nil, fmt.Errorf("bridge: %w", err)
 	}
-	if e.initdb, err = rt.Compile(ctx, "initdb.wasm", a.InitdbWasm); err != nil {
+	if e.initdb, err = rt.Compile(ctx, "initdb.wasm", idb); err != nil {
 		return nil, fmt.Errorf("bridge: %w", err)
 	}
 	for _, m := range []*emscripten.Module{e.pglite, e.initdb} {
@@ -64,8 +108,30 @@ func getEngine(ctx context.Context, a *Assets, cacheDir string, log zerolog.Logg
 	}
 	e.compile = time.Since(start)
 	_ = os.WriteFile(compiled, nil, 0o644)
-	// The compiled modules are all that is needed from here on; drop 9 MB of bytes.
+	// The compiled modules are all that is needed from here on; drop 9 MB of bytes (another
+	// engine in this process reads them again, see wasmModules).
 	a.PgliteWasm, a.InitdbWasm = nil, nil
-	engines[a.Hash] = e
+	engines[key] = e
 	return e, nil
+}
+
+// wasmModules returns pglite.wasm and initdb.wasm: the bytes loaded with the assets or,
+// once a first engine has compiled and dropped them, read again from where they came from.
+func (a *Assets) wasmModules() (pglite, initdb []byte, err error) {
+	if a.PgliteWasm != nil && a.InitdbWasm != nil {
+		return a.PgliteWasm, a.InitdbWasm, nil
+	}
+	read := func(name string) ([]byte, error) {
+		if a.files != nil {
+			return fs.ReadFile(a.files, name)
+		}
+		return os.ReadFile(filepath.Join(a.Dir, name))
+	}
+	if pglite, err = read("pglite.wasm"); err == nil {
+		initdb, err = read("initdb.wasm")
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("bridge: read the wasm modules again: %w", err)
+	}
+	return pglite, initdb, nil
 }

@@ -120,6 +120,27 @@ const (
 // empty.
 const EngineEnv = "PGLITE_ENGINE"
 
+// wazeroVersion is the wazero release in go.mod, for EngineVersion.
+const wazeroVersion = "v1.12.0"
+
+// EngineVersion names the release of an engine in this build ("" for an unknown name).
+func EngineVersion(name string) string {
+	switch name {
+	case EngineWazero:
+		return wazeroVersion
+	case EngineWasmtime:
+		if WasmtimeAvailable {
+			return wasmtimeVersion
+		}
+	}
+	return ""
+}
+
+// ResolveEngine says which engine a RuntimeConfig.Engine value selects: the value itself,
+// else $PGLITE_ENGINE, else the default (wazero). An unknown name, or wasmtime in a build
+// without it, is an error.
+func ResolveEngine(name string) (string, error) { return chooseEngine(name) }
+
 // chooseEngine resolves the configured engine name: the config, then $PGLITE_ENGINE, then
 // wazero.
 func chooseEngine(name string) (string, error) {

@@ -8,6 +8,9 @@ import "errors"
 // macOS, amd64 or arm64).
 const WasmtimeAvailable = false
 
+// wasmtimeVersion is empty: no wasmtime in this build.
+const wasmtimeVersion = ""
+
 func newWasmtimeEngine(RuntimeConfig) (engine, error) {
 	return nil, errors.New("emscripten: wasmtime is not in this build")
 }

@@ -3,6 +3,7 @@ package emscripten
 import (
 	"context"
 	"errors"
+	"runtime/debug"
 	"testing"
 
 	"github.com/pglite-go/pglite/emscripten/internal/wasmbin"
@@ -68,5 +69,23 @@ func TestEngines(t *testing.T) {
 				t.Fatalf("sub(7, 5) after traps = %d, %v", stack[0], err)
 			}
 		})
+	}
+}
+
+// TestEngineVersion keeps the reported wazero release in step with go.mod, and checks that
+// every engine in the build names one.
+func TestEngineVersion(t *testing.T) {
+	if info, ok := debug.ReadBuildInfo(); ok {
+		for _, d := range info.Deps {
+			if d.Path == "github.com/tetratelabs/wazero" && d.Version != wazeroVersion {
+				t.Fatalf("go.mod has wazero %s, EngineVersion says %s", d.Version, wazeroVersion)
+			}
+		}
+	}
+	if EngineVersion(EngineWazero) == "" || (WasmtimeAvailable && EngineVersion(EngineWasmtime) == "") {
+		t.Fatal("an engine in the build has no version")
+	}
+	if _, err := ResolveEngine("v8"); err == nil {
+		t.Fatal("an unknown engine name was accepted")
 	}
 }

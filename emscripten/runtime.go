@@ -64,6 +64,9 @@ func NewRuntime(ctx context.Context, cfg RuntimeConfig) (*Runtime, error) {
 // Engine names the WebAssembly engine the runtime runs on.
 func (rt *Runtime) Engine() string { return rt.eng.name() }
 
+// EngineVersion is the release of the runtime's engine, such as "v39.0.1".
+func (rt *Runtime) EngineVersion() string { return EngineVersion(rt.eng.name()) }
+
 // DefaultCacheDir is the user's cache directory for compiled modules.
 func DefaultCacheDir() string {
 	d, err := os.UserCacheDir()

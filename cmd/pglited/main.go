@@ -20,6 +20,7 @@ import (
 
 	"github.com/pglite-go/pglite/actors"
 	"github.com/pglite-go/pglite/bridge"
+	"github.com/pglite-go/pglite/emscripten"
 	"github.com/pglite-go/pglite/socket"
 )
 
@@ -63,6 +64,8 @@ Options:
                                 how long running queries may finish at shutdown (default 10s)
       --log-level=LEVEL         debug, info, warn or error (default info) [$PGLITE_LOG_LEVEL]
       --log-format=FORMAT       console or json (default console) [$PGLITE_LOG_FORMAT]
+      --engine=ENGINE           WebAssembly engine: wazero, or wasmtime in a cgo build
+                                [$PGLITE_ENGINE] (default wazero)
       --assets-dir=DIR          PGlite assets (default: ./assets/pglite-0.5.16 upward, else the
                                 user cache, fetched there once with npm) [$PGLITE_ASSETS_DIR]
       --help                    show this help, then exit
@@ -131,6 +134,8 @@ func run(args []string, stderr io.Writer) int {
 	str(&logFormat, "log-format", "", "PGLITE_LOG_FORMAT", "console", "")
 	str(&assetsDir, "assets-dir", "", "PGLITE_ASSETS_DIR", "", "")
 	str(&metricsAddr, "metrics-addr", "", "", "", "")
+	var engineName string
+	str(&engineName, "engine", "", "PGLITE_ENGINE", "", "")
 	defPort := 5432
 	if v, err := strconv.Atoi(os.Getenv("PGPORT")); err == nil {
 		defPort = v
@@ -167,6 +172,10 @@ func run(args []string, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "pglited: nothing to listen on: --listen is empty and there is no --socket-dir")
 		return 1
 	}
+	if _, err := emscripten.ResolveEngine(engineName); err != nil {
+		fmt.Fprintln(stderr, "pglited: --engine:", err)
+		return 1
+	}
 	log, err := newLogger(logLevel, logFormat, stderr)
 	if err != nil {
 		fmt.Fprintln(stderr, "pglited:", err)
@@ -186,7 +195,7 @@ func run(args []string, stderr io.Writer) int {
 	}
 	cfg := actors.Config{
 		Bridge: bridge.Config{DataDir: dataDir, AssetsDir: assetsDir, SharedBuffers: sharedBuffers,
-			Settings: extra, Logger: log},
+			Settings: extra, Logger: log, Engine: engineName},
 		ListenAddr: listen, Port: port, SocketDir: socketDir, MaxConnections: maxConns,
 		Password: password, IdleInTransactionTimeout: idleTimeout, ShutdownTimeout: shutdownTimeout, ClientReadTimeout: readTimeout, Logger: log,
 	}
