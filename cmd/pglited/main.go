@@ -21,6 +21,7 @@ import (
 	"github.com/pglite-go/pglite/actors"
 	"github.com/pglite-go/pglite/bridge"
 	"github.com/pglite-go/pglite/emscripten"
+	"github.com/pglite-go/pglite/internal/version"
 	"github.com/pglite-go/pglite/socket"
 )
 
@@ -68,6 +69,8 @@ Options:
                                 [$PGLITE_ENGINE] (default wazero)
       --assets-dir=DIR          PGlite assets (default: ./assets/pglite-0.5.16 upward, else the
                                 user cache, fetched there once with npm) [$PGLITE_ASSETS_DIR]
+      --version                 show the versions of pglited, PGlite, PostgreSQL and the
+                                WebAssembly engine, then exit
       --help                    show this help, then exit
 
 Signals, as PostgreSQL's postmaster takes them:
@@ -92,6 +95,9 @@ func (s *settings) Set(v string) error { *s = append(*s, v); return nil }
 func main() {
 	os.Exit(run(os.Args[1:], os.Stderr))
 }
+
+// stdout takes --version's output (a variable for the test).
+var stdout io.Writer = os.Stdout
 
 func run(args []string, stderr io.Writer) int {
 	fs := flag.NewFlagSet("pglited", flag.ContinueOnError)
@@ -158,11 +164,21 @@ func run(args []string, stderr io.Writer) int {
 	maxMemory, highWater := sizeFlag{}, sizeFlag{canBeOff: true}
 	fs.Var(&maxMemory, "max-memory", "")
 	fs.Var(&highWater, "memory-high-water", "")
+	showVersion := fs.Bool("version", false, "")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
 		}
 		return 1
+	}
+	if *showVersion {
+		engine, err := emscripten.ResolveEngine(engineName)
+		if err != nil {
+			fmt.Fprintln(stderr, "pglited: --engine:", err)
+			return 1
+		}
+		fmt.Fprintln(stdout, "pglited", version.Summary(engine, emscripten.EngineVersion(engine)))
+		return 0
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "pglited: unexpected argument %q\nTry \"pglited --help\" for more information.\n", fs.Arg(0))
