@@ -71,6 +71,10 @@ type Options struct {
 	// build on linux or macOS, amd64 or arm64). Empty reads $PGLITE_ENGINE, else the
 	// default. Ignored with Template (a clone runs on its template's engine).
 	Engine string
+
+	// cluster boots an in-memory database from a copy of this cluster directory (a cached
+	// template's, see CachedTemplate).
+	cluster string
 }
 
 // Server is a running PostgreSQL server. Its methods are safe for concurrent use.
@@ -130,7 +134,7 @@ func configure(opts Options) (actors.Config, *Server, error) {
 	}
 	cfg := actors.Config{Password: opts.Password, Logger: log,
 		SocketDir: opts.SocketDir}
-	cfg.Bridge = bridge.Config{DataDir: opts.DataDir, Extensions: opts.Extensions, Settings: opts.Settings, Engine: opts.Engine}
+	cfg.Bridge = bridge.Config{DataDir: opts.DataDir, Extensions: opts.Extensions, Settings: opts.Settings, Cluster: opts.cluster, Engine: opts.Engine}
 	if t := opts.Template; t != nil {
 		if opts.DataDir != "" {
 			return cfg, nil, errors.New("pglite: Template and DataDir exclude each other")

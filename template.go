@@ -22,8 +22,8 @@ type Template struct {
 type SetupFunc func(ctx context.Context, conn *pgx.Conn) error
 
 // NewTemplate boots an in-memory database (or clones opts.Template), runs setup on it if
-// setup is not nil, and freezes the result. Only Extensions, Settings, Logger and Template
-// of opts are used.
+// setup is not nil, and freezes the result. Only Extensions, Settings, Logger, Engine and
+// Template of opts are used.
 //
 // The database is served as any Server is while setup runs, so setup may open more
 // connections, concurrently too: through conn.Config() (stdlib.OpenDB(*conn.Config()), a
@@ -35,11 +35,17 @@ type SetupFunc func(ctx context.Context, conn *pgx.Conn) error
 // triggers): servers started from the template link the same libraries at the same
 // addresses, so they are ready to use there without loading them again.
 func NewTemplate(ctx context.Context, opts Options, setup SetupFunc) (*Template, error) {
+	return newTemplate(ctx, opts, setup, false)
+}
+
+// newTemplate is NewTemplate, with a CHECKPOINT before the snapshot when the template's
+// data directory is to be exported.
+func newTemplate(ctx context.Context, opts Options, setup SetupFunc, checkpoint bool) (*Template, error) {
 	if opts.DataDir != "" {
 		return nil, errors.New("pglite: a template is always in memory; DataDir must be empty")
 	}
 	srv, err := Start(ctx, Options{Extensions: opts.Extensions, Settings: opts.Settings,
-		Logger: opts.Logger, Template: opts.Template, NoTCP: true})
+		Logger: opts.Logger, Template: opts.Template, NoTCP: true, Engine: opts.Engine, cluster: opts.cluster})
 	if err != nil {
 		return nil, err
 	}
@@ -49,7 +55,7 @@ func NewTemplate(ctx context.Context, opts Options, setup SetupFunc) (*Template,
 			return nil, err
 		}
 	}
-	t, err := srv.h.Snapshot(ctx, false)
+	t, err := srv.h.Snapshot(ctx, checkpoint)
 	if err != nil {
 		return nil, fmt.Errorf("pglite: template: %w", err)
 	}

@@ -39,6 +39,10 @@ type Config struct {
 	// Preload lists libraries for shared_preload_libraries (e.g. "pg_stat_statements"),
 	// loaded at boot; their bundles are made available even if Extensions omits them.
 	Preload []string
+	// Cluster, for an in-memory instance, is a cluster directory to start from (one written
+	// by Template.ExportCluster) instead of the pristine cluster initdb made. The instance
+	// gets a copy-on-write copy; the directory is never written. Ignored with DataDir.
+	Cluster string
 	// Template, when set, makes Open start the instance as a clone of a booted one (see
 	// Instance.Snapshot) instead of copying a cluster and booting: milliseconds instead of
 	// hundreds. Every other field but Logger is then taken from the template. Ignored with

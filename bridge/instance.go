@@ -146,7 +146,15 @@ func (inst *Instance) prepareFS(ctx context.Context) (*vfs.FS, error) {
 // memoryFS is a copy-on-write clone of the process's template file system: no file bytes
 // are copied until the new database writes them.
 func (inst *Instance) memoryFS(ctx context.Context) (*vfs.FS, error) {
-	fs, fromCache, err := templateFS(ctx, inst.eng, inst.cfg.CacheDir, inst.log)
+	var fs *vfs.FS
+	var fromCache bool
+	var err error
+	if inst.cfg.Cluster != "" {
+		fs, err = clusterFS(inst.eng, inst.cfg.Cluster)
+		fromCache = true
+	} else {
+		fs, fromCache, err = templateFS(ctx, inst.eng, inst.cfg.CacheDir, inst.log)
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -152,19 +152,26 @@ func templateFS(ctx context.Context, eng *engine, cacheDir string, log zerolog.L
 	if err != nil {
 		return nil, false, err
 	}
+	fs, err = clusterFS(eng, dir)
+	return fs, fromCache, err
+}
+
+// clusterFS returns a copy-on-write clone of a file system holding the cluster in dir at
+// PGDATA, importing dir the first time the process asks for it.
+func clusterFS(eng *engine, dir string) (*vfs.FS, error) {
 	templateFSs.Lock()
 	base := templateFSs.m[dir]
 	if base == nil {
 		base = newFS(eng.assets)
 		if err := base.ImportTree(dir, guestPGDATA); err != nil {
 			templateFSs.Unlock()
-			return nil, false, fmt.Errorf("bridge: load template: %w", err)
+			return nil, fmt.Errorf("bridge: load template: %w", err)
 		}
 		// Every bundle's files live in the base once; each clone only trims what its
 		// configuration leaves out.
 		if err := installAllBundles(base, eng.assets); err != nil {
 			templateFSs.Unlock()
-			return nil, false, fmt.Errorf("bridge: template extensions: %w", err)
+			return nil, fmt.Errorf("bridge: template extensions: %w", err)
 		}
 		if templateFSs.m == nil {
 			templateFSs.m = map[string]*vfs.FS{}
@@ -173,5 +180,5 @@ func templateFS(ctx context.Context, eng *engine, cacheDir string, log zerolog.L
 	}
 	templateFSs.Unlock()
 	// The base is never modified after the import, so clones may run concurrently.
-	return base.Clone(), fromCache, nil
+	return base.Clone(), nil
 }

@@ -14,6 +14,19 @@
 // on separate cores and never see each other's rows, settings or locks. Everything a
 // database holds is released by t.Cleanup.
 //
+// Schemas: WithMigrations runs SQL files, WithTemplate any setup (goose, golang-migrate:
+// see the adapters module github.com/pglite-go/pglite/test/pgtest/migrators), once per
+// process; with WithTemplateKey, or WithMigrations alone, the migrated template is kept in
+// the user cache, so later runs skip the migrations.
+//
+// Connections: Conn (pgx), SQL (database/sql), Pool (pgxpool), all in-process; DSN for
+// anything else (a Unix socket, or TCP with WithTCP).
+//
+// With PGTEST_KEEP=1 the database of a failed test is not dropped: its DSN is logged, its
+// server stays up until the test binary exits, and a copy of its data directory is saved
+// (under $PGTEST_KEEP_DIR, default pgtest-kept in the temporary directory) with the
+// pglited command that serves it.
+//
 // On a machine without the PGlite assets, the first test fetches them once into the user
 // cache with npm; `go run github.com/pglite-go/pglite/cmd/pglite-assets` does that ahead of
 // time (CI caches, offline machines), or embeds them into a package of your module.
@@ -23,18 +36,19 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"reflect"
+	"os"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/pglite-go/pglite"
 )
 
 // DB is one test's database: a running pglite.Server (DSN, Dial, Connect, OpenDB) plus a
-// ready connection and pool opened on first use and closed with the test.
+// ready connection and pools opened on first use and closed with the test.
 type DB struct {
 	*pglite.Server
 	t testing.TB
@@ -42,37 +56,16 @@ type DB struct {
 	mu    sync.Mutex
 	conn  *pgx.Conn
 	sqlDB *sql.DB
+	pool  *pgxpool.Pool
 }
 
-// Option changes what New starts from.
-type Option func(*settings)
-
-type settings struct {
-	setup pglite.SetupFunc
-	tcp   bool
-}
-
-// WithTemplate makes the database start from the state setup leaves, typically migrations
-// and seed data. setup runs once per process per function (templates are keyed by the
-// function's code, so use a named function or a package-level variable; closures of one
-// function literal share one template); every database is then a clone of its result.
-// setup may create extensions and PL/pgSQL functions and triggers (see pglite.NewTemplate).
-func WithTemplate(setup func(ctx context.Context, conn *pgx.Conn) error) Option {
-	return func(s *settings) { s.setup = setup }
-}
-
-// WithTCP also serves the database on a TCP port of 127.0.0.1, for tools that connect by
-// address; DSN then names it. By default the database is reached in-process (Conn, SQL,
-// Dial) or through a Unix socket in a private directory.
-func WithTCP() Option { return func(s *settings) { s.tcp = true } }
-
-// New starts an isolated database for t, cloned from the process's template (see
-// WithTemplate), and registers its cleanup. It fails the test with the reason if the
-// database cannot start; with PGTEST_SKIP_UNAVAILABLE=1 it skips it instead when the PGlite
-// assets are unavailable (see bridge.ErrAssetsUnavailable).
+// New starts an isolated database for t, cloned from the template its options name (see
+// WithTemplate, WithMigrations, WithSetting), and registers its cleanup. It fails the test
+// with the reason if the database cannot start; with PGTEST_SKIP_UNAVAILABLE=1 it skips it
+// instead when the PGlite assets are unavailable (see bridge.ErrAssetsUnavailable).
 func New(t testing.TB, opts ...Option) *DB {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 	db, err := Open(ctx, opts...)
 	if err != nil {
@@ -80,6 +73,10 @@ func New(t testing.TB, opts ...Option) *DB {
 	}
 	db.t = t
 	t.Cleanup(func() {
+		if t.Failed() && os.Getenv(keepEnv) == "1" {
+			db.keep()
+			return
+		}
 		if err := db.Close(); err != nil {
 			t.Errorf("pgtest: close: %v", err)
 		}
@@ -87,14 +84,27 @@ func New(t testing.TB, opts ...Option) *DB {
 	return db
 }
 
+// NewPool is New(t, opts...).Pool(): a pgxpool on a new database.
+func NewPool(t testing.TB, opts ...Option) *pgxpool.Pool {
+	t.Helper()
+	return New(t, opts...).Pool()
+}
+
+// NewSQL is New(t, opts...).SQL(): a database/sql pool on a new database.
+func NewSQL(t testing.TB, opts ...Option) *sql.DB {
+	t.Helper()
+	return New(t, opts...).SQL()
+}
+
 // Open is New for code that has no testing.TB (examples, TestMain, benchmarks' setup):
-// the caller must Close the database. Conn fails with a panic instead of failing a test.
+// the caller must Close the database. Conn and Pool fail with a panic instead of failing
+// a test.
 func Open(ctx context.Context, opts ...Option) (*DB, error) {
 	var s settings
 	for _, o := range opts {
 		o(&s)
 	}
-	tmpl, err := templateFor(s.setup)
+	tmpl, err := templateFor(&s)
 	if err != nil {
 		return nil, err
 	}
@@ -118,17 +128,15 @@ func (db *DB) Conn() *pgx.Conn {
 		defer cancel()
 		c, err := db.Connect(ctx)
 		if err != nil {
-			if db.t == nil {
-				panic(fmt.Sprintf("pgtest: connect: %v", err))
-			}
-			db.t.Fatalf("pgtest: connect: %v", err)
+			db.fatalf("pgtest: connect: %v", err)
 		}
 		db.conn = c
 	}
 	return db.conn
 }
 
-// SQL returns a database/sql pool for the database, opened on first use.
+// SQL returns a database/sql pool (pgx's stdlib driver) for the database, opened on first
+// use and closed with the database.
 func (db *DB) SQL() *sql.DB {
 	db.mu.Lock()
 	defer db.mu.Unlock()
@@ -138,68 +146,58 @@ func (db *DB) SQL() *sql.DB {
 	return db.sqlDB
 }
 
-// Close releases the connection, the pool and the server, in that order. New calls it
+// Pool returns a pgxpool for the database, safe for concurrent use, opened on first use
+// and closed with the database. Its connections are in-process, like Conn's.
+func (db *DB) Pool() *pgxpool.Pool {
+	if db.t != nil {
+		db.t.Helper()
+	}
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	if db.pool == nil {
+		cfg, err := pgxpool.ParseConfig("")
+		if err == nil {
+			cfg.ConnConfig = db.ConnConfig()
+			db.pool, err = pgxpool.NewWithConfig(context.Background(), cfg)
+		}
+		if err != nil {
+			db.fatalf("pgtest: pool: %v", err)
+		}
+	}
+	return db.pool
+}
+
+// fatalf fails the test, or panics without one (Open).
+func (db *DB) fatalf(format string, args ...any) {
+	if db.t == nil {
+		panic(fmt.Sprintf(format, args...))
+	}
+	db.t.Helper()
+	db.t.Fatalf(format, args...)
+}
+
+// Close releases the connection, the pools and the server, in that order. New calls it
 // through t.Cleanup.
 func (db *DB) Close() error {
+	db.closeClients()
+	return db.Server.Close()
+}
+
+// closeClients closes what Conn, SQL and Pool opened.
+func (db *DB) closeClients() {
 	db.mu.Lock()
-	conn, sqlDB := db.conn, db.sqlDB
-	db.conn, db.sqlDB = nil, nil
+	conn, sqlDB, pool := db.conn, db.sqlDB, db.pool
+	db.conn, db.sqlDB, db.pool = nil, nil, nil
 	db.mu.Unlock()
 	if conn != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		_ = conn.Close(ctx)
 		cancel()
 	}
+	if pool != nil {
+		pool.Close()
+	}
 	if sqlDB != nil {
 		_ = sqlDB.Close()
 	}
-	return db.Server.Close()
-}
-
-// templates caches one template per setup function (nil: the pristine database).
-var templates struct {
-	sync.Mutex
-	m map[uintptr]*templateEntry
-}
-
-type templateEntry struct {
-	once sync.Once
-	t    *pglite.Template
-	err  error
-}
-
-// templateFor returns the template for setup, building it on first use. Tests that need
-// one that is still being built wait for it; different setups build concurrently.
-func templateFor(setup pglite.SetupFunc) (*pglite.Template, error) {
-	var key uintptr
-	if setup != nil {
-		key = reflect.ValueOf(setup).Pointer()
-	}
-	templates.Lock()
-	if templates.m == nil {
-		templates.m = map[uintptr]*templateEntry{}
-	}
-	e := templates.m[key]
-	if e == nil {
-		e = &templateEntry{}
-		templates.m[key] = e
-	}
-	templates.Unlock()
-	e.once.Do(func() { e.t, e.err = buildTemplate(setup) })
-	return e.t, e.err
-}
-
-// buildTemplate makes a setup's template by cloning the pristine one, so that PostgreSQL
-// boots only once per process.
-func buildTemplate(setup pglite.SetupFunc) (*pglite.Template, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	if setup == nil {
-		return pglite.NewTemplate(ctx, pglite.Options{}, nil)
-	}
-	base, err := templateFor(nil)
-	if err != nil {
-		return nil, err
-	}
-	return pglite.NewTemplate(ctx, pglite.Options{Template: base}, setup)
 }
