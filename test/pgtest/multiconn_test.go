@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
 
+	"github.com/pglite-go/pglite"
 	"github.com/pglite-go/pglite/test/pgtest"
 )
 
@@ -84,8 +85,24 @@ func migrateThroughAll(ctx context.Context, conn *pgx.Conn) error {
 }
 
 // TestTemplateManyConnections: a template whose setup migrates through pgx, database/sql
-// and a pgxpool at once; every clone has all of it.
+// and a pgxpool at once; every clone has all of it. The first part builds a template of
+// its own each run (pgtest's is built once per process), so -count=N builds N of them.
 func TestTemplateManyConnections(t *testing.T) {
+	tmpl, err := pglite.NewTemplate(ctxT(t), pglite.Options{}, migrateThroughAll)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := pglite.Start(ctxT(t), pglite.Options{Template: tmpl, NoTCP: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	sqlDB := srv.OpenDB()
+	defer sqlDB.Close()
+	var steps int
+	if err := sqlDB.QueryRow("select count(*) from schema_log").Scan(&steps); err != nil || steps != 28 {
+		t.Fatalf("%d steps (%v), want 28", steps, err)
+	}
 	for i := range 3 {
 		t.Run(fmt.Sprint(i), func(t *testing.T) {
 			t.Parallel()
