@@ -29,6 +29,7 @@ test: assets psql ## run every test, with the race detector
 	$(GO) test ./bridge -run '^TestBridge_Exec_version$$' -count=1
 	$(GO) test -race -run '^$$' ./... > /dev/null # build every test binary first, so builds do not starve running tests
 	$(GO) test -race -timeout 20m ./...
+	cd test/pgtest/migrators && $(GO) vet ./... && $(GO) test -race ./... # the goose and golang-migrate adapters, a module of their own
 	$(MAKE) --no-print-directory regress-check
 
 test-short: assets ## quick tests only
