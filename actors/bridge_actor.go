@@ -159,6 +159,10 @@ func (b *bridgeActor) Receive(ctx actor.Context) {
 		b.drain(ctx, m)
 	case *drainTick:
 		b.drainStep(ctx)
+	case *sessionTimedOut:
+		if s := b.sessions[m.connID]; s != nil && s.pid != nil {
+			ctx.Send(s.pid, &SessionTerminated{Message: m.fatal})
+		}
 	case *reloadConfig:
 		if b.inst != nil {
 			b.inst.ReloadConfig() // an atomic flag the backend reads between commands

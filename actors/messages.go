@@ -287,3 +287,10 @@ type bridgeFound struct {
 
 // bridgeIdle tells the Supervisor a Bridge has had no sessions for IdleTimeout.
 type bridgeIdle struct{ name string }
+
+// sessionTimedOut: a session timeout of a client that no longer holds the backend expired
+// (see bridge.SessionTimeout); the Bridge ends that client's session.
+type sessionTimedOut struct {
+	connID uint64
+	fatal  []byte
+}

@@ -120,6 +120,17 @@ func mustEncode(m pgproto3.FrontendMessage) []byte {
 // route notifications.
 func (w *worker) run(j *execJob) execResult {
 	res := execResult{connID: j.sess.id}
+	// A timeout that expired while the backend was idle belongs to its last owner.
+	prev := w.cur.owner
+	t, timedOut, err := w.inst.PollTimeouts()
+	if err != nil {
+		res.err = err
+		return res
+	}
+	if timedOut && w.endTimedOut(prev, j, t) {
+		res.gone = true
+		return res
+	}
 	if err := w.switchTo(j.sess); err != nil {
 		res.err = err
 		return res
@@ -148,6 +159,10 @@ func (w *worker) run(j *execJob) execResult {
 			res.err = err
 			st.finish(&res)
 			return res
+		}
+		if t, ok := w.inst.TakeSessionTimeout(); ok && w.endTimedOut(j.sess.id, j, t) {
+			st.buf, st.gone = st.buf[:0], true
+			break
 		}
 		if t, bad := w.inst.CopyViolation(); bad {
 			// PostgreSQL ends a connection that breaks the COPY protocol; here only this
@@ -380,3 +395,17 @@ func dataRow(m []byte) []string {
 
 func quoteIdent(s string) string   { return `"` + strings.ReplaceAll(s, `"`, `""`) + `"` }
 func quoteLiteral(s string) string { return `'` + strings.ReplaceAll(s, `'`, `''`) + `'` }
+
+// endTimedOut ends the session a session timeout belongs to, with PostgreSQL's FATAL: the
+// job's own session (it reports true: the job must not run on), or an earlier owner, which
+// the Bridge actor ends.
+func (w *worker) endTimedOut(owner uint64, j *execJob, t bridge.SessionTimeout) bool {
+	switch {
+	case owner == j.sess.id:
+		w.send(j.sess.pid, &SessionTerminated{Message: t.Fatal})
+		return true
+	case owner != 0:
+		w.send(w.self, &sessionTimedOut{connID: owner, fatal: t.Fatal})
+	}
+	return false
+}

@@ -42,6 +42,7 @@ func (inst *Instance) ExecStream(ctx context.Context, msgs []byte, more func() (
 		// No goroutine per Exec: the runtime calls Cancel only if ctx ends meanwhile.
 		defer context.AfterFunc(ctx, inst.Cancel)()
 	}
+	inst.guard = copyGuard{framed: msgs[0] != 0}
 	if err := inst.proc.FireTimers(); err != nil {
 		return inst.fail("timer", err)
 	}
@@ -49,7 +50,6 @@ func (inst *Instance) ExecStream(ctx context.Context, msgs []byte, more func() (
 		return inst.startup(msgs, out)
 	}
 	inst.in, inst.inOff, inst.more, inst.out, inst.outErr = stripTerminate(msgs), 0, more, out, nil
-	inst.guard = copyGuard{framed: true}
 	defer func() { inst.in, inst.more, inst.out = nil, nil, nil }()
 	p := inst.proc
 	for inst.inOff < len(inst.in) || inst.remaining() > 0 {

@@ -58,8 +58,10 @@ type Instance struct {
 	configReload     *int32
 	broken           error
 	closed           bool
-	dirLock          *dataDirLock // held while the instance lives, for a host data dir
-	guard            copyGuard    // see copyguard.go; valid during Exec
+	dirLock          *dataDirLock    // held while the instance lives, for a host data dir
+	guard            copyGuard       // see copyguard.go; valid during Exec
+	timeoutBase      uint32          // InterruptPending's address, for timeouts.go
+	timedOut         *SessionTimeout // a session timeout that fired, until taken
 	Timings          Timings
 }
 

@@ -111,6 +111,7 @@ func (inst *Instance) armInterrupts() {
 	inst.interruptPending = inst.globalInt32("InterruptPending")
 	inst.queryCancel = inst.globalInt32("QueryCancelPending")
 	inst.configReload = inst.globalInt32("ConfigReloadPending")
+	inst.armTimeouts()
 	if pending := inst.interruptPending; pending != nil {
 		inst.proc.SetInterruptCheck(func() bool { return atomic.LoadInt32(pending) != 0 })
 	}

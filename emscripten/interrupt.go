@@ -18,6 +18,9 @@ import (
 // interrupt pending.
 func (p *Process) SetInterruptCheck(pending func() bool) { p.interruptPending = pending }
 
+// SetAfterTimer sets ProcessConfig.AfterTimer.
+func (p *Process) SetAfterTimer(fn func(*Process)) { p.cfg.AfterTimer = fn }
+
 // clockWarp is added to clock readings while an interrupt is pending.
 const clockWarpNs = int64(3600 * 1e9)
 
@@ -54,6 +57,9 @@ func (p *Process) fireDueTimers() error {
 		delete(p.timers, which)
 		p.publishDeadline()
 		p.mustCall("_emscripten_timeout", uint64(uint32(which)), f64bits(now))
+		if p.cfg.AfterTimer != nil {
+			p.cfg.AfterTimer(p)
+		}
 	}
 	return nil
 }

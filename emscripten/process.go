@@ -41,6 +41,9 @@ type ProcessConfig struct {
 	// dlopen fails instead of binding a stub that raises an error when called, for
 	// libraries whose functions run where an error cannot be reported.
 	StrictLibrary func(path string) bool
+	// AfterTimer runs after each delivery of an expired timer (setitimer's signal), on the
+	// goroutine running the guest, before the guest goes on.
+	AfterTimer func(p *Process)
 }
 
 // CallbackFunc is a host callback reached through the guest's function table. Its stack holds

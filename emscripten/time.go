@@ -102,6 +102,9 @@ func (p *Process) FireTimers() error {
 			if _, err := p.Call("_emscripten_timeout", uint64(uint32(which)), f64bits(now)); err != nil {
 				return err
 			}
+			if p.cfg.AfterTimer != nil {
+				p.cfg.AfterTimer(p)
+			}
 		}
 	}
 	return nil

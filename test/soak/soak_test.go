@@ -66,6 +66,9 @@ func TestSoak(t *testing.T) {
 		t.Fatalf("a %v soak needs a test timeout of at least %v: use make soak, or go test -timeout 0", dur, dur+margin)
 	}
 	killEvery := min(time.Minute, max(dur/10, 6*time.Second))
+	if v, err := time.ParseDuration(os.Getenv("SOAK_KILL_EVERY")); err == nil && v > 0 {
+		killEvery = v // e.g. 30s for 20 SIGKILLs in a 10-minute soak
+	}
 	memEvery := max(dur/20, 5*time.Second)
 	ctx, cancel := context.WithTimeout(context.Background(), dur+margin)
 	defer cancel()
