@@ -54,8 +54,8 @@ func CachedTemplate(ctx context.Context, key string, opts Options, setup SetupFu
 		return nil, err
 	}
 	entry := filepath.Join(root, cacheID(key, assets.Hash, engine, opts))
-	if t, err := bootCached(ctx, entry, opts); t != nil || err != nil {
-		return t, err
+	if t := bootCached(ctx, entry, opts); t != nil {
+		return t, nil
 	}
 	if err := os.MkdirAll(root, 0o755); err != nil {
 		return nil, fmt.Errorf("pglite: template cache: %w", err)
@@ -65,8 +65,8 @@ func CachedTemplate(ctx context.Context, key string, opts Options, setup SetupFu
 		return nil, err
 	}
 	defer unlock()
-	if t, err := bootCached(ctx, entry, opts); t != nil || err != nil {
-		return t, err // another process built it while this one waited
+	if t := bootCached(ctx, entry, opts); t != nil {
+		return t, nil // another process built it while this one waited
 	}
 	t, err := newTemplate(ctx, opts, setup, true)
 	if err != nil {
@@ -113,10 +113,11 @@ func templateCacheRoot() (string, error) {
 }
 
 // bootCached boots a cached entry's data directory and freezes it, loading the libraries
-// the original template had loaded. It returns nil and no error when there is no entry.
-func bootCached(ctx context.Context, entry string, opts Options) (*Template, error) {
+// the original template had loaded. It returns nil when there is no entry, or one that
+// does not boot (logged; the caller builds it again).
+func bootCached(ctx context.Context, entry string, opts Options) *Template {
 	if _, err := os.Stat(filepath.Join(entry, "PG_VERSION")); err != nil {
-		return nil, nil
+		return nil
 	}
 	var libs []string
 	if b, err := os.ReadFile(entry + ".libs"); err == nil {
@@ -134,9 +135,10 @@ func bootCached(ctx context.Context, entry string, opts Options) (*Template, err
 	o.cluster = entry
 	t, err := newTemplate(ctx, o, load, false)
 	if err != nil {
-		return nil, fmt.Errorf("pglite: cached template %s: %w", entry, err)
+		logger(opts).Warn().Err(err).Str("dir", entry).Msg("cached template does not boot; building it again")
+		return nil
 	}
-	return t, nil
+	return t
 }
 
 // storeCached writes the entry: the libraries first, then the data directory, whose

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -104,4 +105,21 @@ func TestTemplateCache(t *testing.T) {
 		t.Fatalf("setup ran again in the warm process (%d runs in all)", n)
 	}
 	t.Logf("first database: cold %v (setup run and stored), warm %v (stored template booted)", cold, warm)
+
+	// An entry that does not boot is built again, not a failure.
+	controls, _ := filepath.Glob(filepath.Join(cache, "*", "global", "pg_control"))
+	if len(controls) != 1 {
+		t.Fatalf("cache entries: %v", controls)
+	}
+	if err := os.Remove(controls[0]); err != nil {
+		t.Fatal(err)
+	}
+	run()
+	if n := runs(); n != 2 {
+		t.Fatalf("setup ran %d times in all, want a second run for the broken entry", n)
+	}
+	run()
+	if n := runs(); n != 2 {
+		t.Fatalf("setup ran %d times in all, want the rebuilt entry used", n)
+	}
 }
