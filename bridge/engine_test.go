@@ -68,6 +68,12 @@ func TestEngineChoice(t *testing.T) {
 			if !strings.Contains(ready, want) {
 				t.Fatalf("instance ready line %q lacks %s", ready, want)
 			}
+			// On wasmtime check_stack_depth asks about the native stack (emscripten's
+			// stackoverflow.go): the slot of that check is installed.
+			slot, ok := inst.proc.GlobalAddress("__pglite_stack_check")
+			if want := name == emscripten.EngineWasmtime; want != (ok && slot != 0) {
+				t.Fatalf("native stack check slot %d (%v) on %s", slot, ok, name)
+			}
 			tmpl, err := inst.Snapshot()
 			if err != nil {
 				t.Fatal(err)

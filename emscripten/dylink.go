@@ -352,6 +352,11 @@ func (l *linker) plan(lib *library) (*linkPlan, error) {
 	p := l.p
 	main := p.module.Info
 	env := wasmbin.ShimSpec{TrapHost: wasmbin.HostFuncRef{Module: srcHost, Name: unresolvedName}}
+	if p.rt.eng.exceptions() {
+		// As in the main shim (buildShim): host functions rethrow a longjmp they caught.
+		env.TrapHost.Module = rethrowHostModule
+		env.Rethrow = &wasmbin.RethrowSpec{Module: shimModuleName, FlagName: rethrowFlagExport, ThrowName: throwLongjmpName}
+	}
 	gotMem := wasmbin.ShimSpec{}
 	gotFunc := wasmbin.ShimSpec{}
 	sources := map[string]instance{srcGuest: p.guest}
@@ -461,7 +466,14 @@ func (l *linker) planFunc(self *library, env *wasmbin.ShimSpec, im wasmbin.Impor
 		return true
 	}
 	if hfn, ok := hostFuncs[im.Name]; ok && sameType(hfn, im.Func) {
-		env.Reexports = append(env.Reexports, wasmbin.Reexport{From: srcHost, Name: im.Name, As: im.Name, Kind: wasmbin.KindFunc, Func: im.Func})
+		switch {
+		case env.Rethrow != nil && im.Name == throwLongjmpName:
+			env.Reexports = append(env.Reexports, wasmbin.Reexport{From: shimModuleName, Name: im.Name, As: im.Name, Kind: wasmbin.KindFunc, Func: im.Func})
+		case env.Rethrow != nil:
+			env.Reexports = append(env.Reexports, wasmbin.Reexport{From: rethrowHostModule, Name: im.Name, As: im.Name, Kind: wasmbin.KindFunc, Func: im.Func, Wrap: true})
+		default:
+			env.Reexports = append(env.Reexports, wasmbin.Reexport{From: srcHost, Name: im.Name, As: im.Name, Kind: wasmbin.KindFunc, Func: im.Func})
+		}
 		return true
 	}
 	for _, lib := range l.order {
@@ -493,6 +505,9 @@ func (l *linker) resolver(sources map[string]instance) func(string) instance {
 		}
 		if m, ok := l.pending[name]; ok {
 			return m
+		}
+		if name == shimModuleName {
+			return l.p.shim
 		}
 		return nil
 	}

@@ -31,6 +31,9 @@ type engine interface {
 	// hoistsBounds reports whether the engine profits from wasmbin.HoistBoundsChecks
 	// (an engine without guard pages checks every access).
 	hoistsBounds() bool
+	// exceptions reports whether the engine runs the exception-handling proposal, so that
+	// invoke_* and longjmp stay inside WebAssembly (see invokeModule).
+	exceptions() bool
 	close(ctx context.Context) error
 }
 
@@ -163,7 +166,7 @@ func chooseEngine(name string) (string, error) {
 // hostModuleName (every import of hostFuncs, the callback slots and the unresolved-import
 // hook) or an invoke module (invoke_<sig> for the signatures in its name).
 func hostImport(module, name string) (hostFunc, bool) {
-	if module == hostModuleName {
+	if module == hostModuleName || module == rethrowHostModule {
 		hf, ok := baseHost[name]
 		return hf, ok
 	}
@@ -191,4 +194,5 @@ func buildBaseHost() {
 		baseHost[cs.name] = hostFunc{params: cs.typ.Params, results: cs.typ.Results, fn: callbackDispatch(i)}
 	}
 	baseHost[unresolvedName] = hostFunc{params: letters("i"), fn: unresolvedImport}
+	baseHost[stackRaiseName] = hostFunc{results: letters("i"), fn: stackRaise}
 }

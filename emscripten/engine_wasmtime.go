@@ -15,6 +15,31 @@ static void pg_func_new(wasmtime_context_t *cx, const wasm_functype_t *ty, uintp
 	wasmtime_func_new_unchecked(cx, ty, pg_trampoline, (void *)h, NULL, out);
 }
 
+// The native stack check (see stackoverflow.go). pg_stack_floor is where, on this thread,
+// the native stack counts as nearly used up; pg_call sets it on the outermost call into
+// wasm and clears it when that call returns. Nested calls (from host functions) run on the
+// same thread, on the same native stack.
+static __thread uintptr_t pg_stack_floor;
+
+static wasm_trap_t *pg_stack_low(void *env, wasmtime_caller_t *caller, wasmtime_val_raw_t *raw, size_t n) {
+	uintptr_t sp = (uintptr_t)__builtin_frame_address(0);
+	raw[0].i32 = pg_stack_floor != 0 && sp < pg_stack_floor;
+	return NULL;
+}
+
+static void pg_stack_func_new(wasmtime_context_t *cx, const wasm_functype_t *ty, wasmtime_func_t *out) {
+	wasmtime_func_new_unchecked(cx, ty, pg_stack_low, NULL, NULL, out);
+}
+
+static wasmtime_error_t *pg_call(wasmtime_context_t *cx, const wasmtime_func_t *f, wasmtime_val_raw_t *raw, size_t n,
+		wasm_trap_t **trap, size_t budget) {
+	int outer = pg_stack_floor == 0;
+	if (outer) pg_stack_floor = (uintptr_t)__builtin_frame_address(0) - budget;
+	wasmtime_error_t *err = wasmtime_func_call_unchecked(cx, f, raw, n, trap);
+	if (outer) pg_stack_floor = 0;
+	return err;
+}
+
 static const char pg_unwind_msg[] = "pglite-go: unwinding through a host function";
 
 static wasm_trap_t *pg_unwind_trap(void) {
@@ -77,6 +102,7 @@ static void pg_config(wasm_config_t *c, size_t max_stack) {
 	wasmtime_config_parallel_compilation_set(c, true);
 	wasmtime_config_memory_may_move_set(c, false);
 	wasmtime_config_memory_reservation_set(c, (uint64_t)1 << 32);
+	wasmtime_config_wasm_exceptions_set(c, true);
 }
 */
 import "C"
@@ -107,6 +133,11 @@ const WasmtimeAvailable = true
 // wasmtimeVersion is the library version; a serialized module loads only into the same
 // version and configuration, so both name the cache directory.
 const wasmtimeVersion = "v39.0.1"
+
+// wasmtimeStackBudget is how much of wasmtimeMaxStack the guest may use before the native
+// stack check (stackoverflow.go) raises PostgreSQL's stack depth error; the rest is room for
+// the error's own handling.
+const wasmtimeStackBudget = wasmtimeMaxStack - 1<<20
 
 // wasmtimeMaxStack is max_wasm_stack: the native stack wasm code may use, counted from the
 // outermost entry into the store. Host functions run on the goroutine's stack, so only wasm
@@ -139,7 +170,7 @@ func newWasmtimeEngine(cfg RuntimeConfig) (engine, error) {
 	}
 	if cfg.CacheDir != "" {
 		// The directory names everything a serialized module depends on.
-		conf := fmt.Sprintf("%s %s/%s stack=%d opt=speed noepoch nofuel reserve=4G fixed", wasmtimeVersion, runtime.GOOS, runtime.GOARCH, wasmtimeMaxStack)
+		conf := fmt.Sprintf("%s %s/%s stack=%d opt=speed noepoch nofuel reserve=4G fixed exceptions", wasmtimeVersion, runtime.GOOS, runtime.GOARCH, wasmtimeMaxStack)
 		sum := sha256.Sum256([]byte(conf))
 		e.cacheDir = filepath.Join(cfg.CacheDir, "wasmtime-"+wasmtimeVersion+"-"+hex.EncodeToString(sum[:6]))
 		if err := os.MkdirAll(e.cacheDir, 0o755); err != nil {
@@ -151,6 +182,7 @@ func newWasmtimeEngine(cfg RuntimeConfig) (engine, error) {
 
 func (e *wtEngine) name() string       { return EngineWasmtime }
 func (e *wtEngine) hoistsBounds() bool { return false }
+func (e *wtEngine) exceptions() bool   { return true }
 
 func (e *wtEngine) close(context.Context) error {
 	// Compiled modules and stores hold their own references to the engine.
@@ -334,6 +366,9 @@ type wtHost struct {
 	paramMask []uint64
 	nresults  int
 	slots     int
+	// rethrows: the function's caller is a wrapper that throws when the rethrow flag is set
+	// (see buildShim), so a longjmp that unwound to it is handed back as the flag.
+	rethrows bool
 }
 
 func (e *wtEngine) newStore(p *Process) (store, error) {
@@ -361,7 +396,8 @@ func (s *wtStore) hostFunc(im wtImport, hf hostFunc) C.wasmtime_func_t {
 	if f, ok := s.fns[im]; ok {
 		return f
 	}
-	h := &wtHost{st: s, fn: hf.fn, nresults: len(hf.results), slots: max(len(hf.params), len(hf.results), 1)}
+	h := &wtHost{st: s, fn: hf.fn, nresults: len(hf.results), slots: max(len(hf.params), len(hf.results), 1),
+		rethrows: im.module == rethrowHostModule}
 	for _, t := range hf.params {
 		h.paramMask = append(h.paramMask, kindMask(valKind(t)))
 	}
@@ -390,11 +426,16 @@ func (s *wtStore) instantiate(c compiled, resolve func(string) instance) (instan
 			}
 			continue
 		}
-		hf, ok := hostImport(im.module, im.name)
-		if !ok {
-			return nil, fmt.Errorf("%q is not exported in module %q", im.name, im.module)
+		var f C.wasmtime_func_t
+		if im.module == nativeModuleName && im.name == stackLowName {
+			C.pg_stack_func_new(s.cx, s.e.functype(nil, []wasmbin.ValType{wasmbin.I32}), &f)
+		} else {
+			hf, ok := hostImport(im.module, im.name)
+			if !ok {
+				return nil, fmt.Errorf("%q is not exported in module %q", im.name, im.module)
+			}
+			f = s.hostFunc(im, hf)
 		}
-		f := s.hostFunc(im, hf)
 		externs[i].kind = 0
 		*(*C.wasmtime_func_t)(unsafe.Pointer(&externs[i].of)) = f
 	}
@@ -411,6 +452,11 @@ func (s *wtStore) instantiate(c compiled, resolve func(string) instance) (instan
 // host panic that caused it, or the engine's own trap.
 func (s *wtStore) failure(werr *C.wasmtime_error_t, trap *C.wasm_trap_t) error {
 	err := wtError(werr, trap)
+	if werr != nil && err.Error() == "wasmtime: thrown Wasm exception" {
+		// A longjmp (the only exception thrown) that no invoke_* inside this call caught:
+		// it goes on unwinding through the Go frames below, as a longjmpSignal.
+		err = longjmpSignal{}
+	}
 	if s.pending != nil {
 		err, s.pending = s.pending, nil
 	}
@@ -492,7 +538,7 @@ func (f *wtFunc) call(stack []uint64) error {
 	}
 	trapSlot := (**C.wasm_trap_t)(unsafe.Pointer(&buf[2*f.size]))
 	*trapSlot = nil
-	werr := C.wasmtime_func_call_unchecked(s.cx, &f.fn, (*C.wasmtime_val_raw_t)(unsafe.Pointer(&buf[0])), C.size_t(f.size), trapSlot)
+	werr := C.pg_call(s.cx, &f.fn, (*C.wasmtime_val_raw_t)(unsafe.Pointer(&buf[0])), C.size_t(f.size), trapSlot, C.size_t(wasmtimeStackBudget))
 	if trap := *trapSlot; werr != nil || trap != nil {
 		s.putRaw(buf)
 		return s.failure(werr, trap)
@@ -538,7 +584,16 @@ func hostCall(h *wtHost, raw *C.wasmtime_val_raw_t, n int) (trap *C.wasm_trap_t)
 	clear(stack[len(h.paramMask):])
 	defer func() {
 		if r := recover(); r != nil {
-			s.pending = recoveredError(r)
+			err := recoveredError(r)
+			var lj longjmpSignal
+			if h.rethrows && errors.As(err, &lj) && s.p.rethrowFlag != nil {
+				s.p.rethrowFlag.set(1)
+				for i := range h.nresults {
+					words[2*i] = 0
+				}
+				return
+			}
+			s.pending = err
 			trap = C.pg_unwind_trap()
 		}
 	}()

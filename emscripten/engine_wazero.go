@@ -54,6 +54,7 @@ func newWazeroEngine(ctx context.Context, cfg RuntimeConfig) (*wzEngine, error) 
 
 func (e *wzEngine) name() string       { return EngineWazero }
 func (e *wzEngine) hoistsBounds() bool { return true }
+func (e *wzEngine) exceptions() bool   { return false }
 
 func (e *wzEngine) close(ctx context.Context) error {
 	err := e.r.Close(ctx)

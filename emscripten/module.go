@@ -19,6 +19,11 @@ type Module struct {
 	compiled compiled
 	shim     compiled
 	helper   compiled
+	// invoke implements invoke_* in WebAssembly on an engine with exception handling (the
+	// shim forwards to it); nil elsewhere, where invoke_* are host functions.
+	invoke compiled
+	// stackCheck says the module was given the native stack check (see rewriteGuest).
+	stackCheck bool
 	// invokeSigs lists the invoke_<sig> signatures the module imports, in letters.
 	invokeSigs []string
 	// unresolved names the imports no host function provides; calling one traps loudly.
@@ -55,12 +60,28 @@ func (rt *Runtime) Compile(ctx context.Context, name string, wasm []byte) (*Modu
 	if m.compiled, err = rt.compileBytes(ctx, wasm); err != nil {
 		return nil, fmt.Errorf("emscripten: compile %s: %w", name, err)
 	}
-	shimBytes := m.buildShim()
+	exc := rt.eng.exceptions()
+	if exc {
+		for _, e := range info.Exports {
+			m.stackCheck = m.stackCheck || (e.Kind == wasmbin.KindGlobal && e.Name == stackSlotExport)
+		}
+	}
+	shimBytes := m.buildShim(exc)
 	if m.shim, err = rt.compileBytes(ctx, shimBytes); err != nil {
 		return nil, fmt.Errorf("emscripten: compile %s env shim: %w", name, err)
 	}
 	if m.helper, err = rt.compileHelper(ctx, m.invokeSigs); err != nil {
 		return nil, fmt.Errorf("emscripten: compile %s table helper: %w", name, err)
+	}
+	if exc && len(m.invokeSigs) > 0 {
+		inv, err := wasmbin.InvokeModule(wasmbin.InvokeSpec{Guest: guestModuleName, Sigs: m.invokeSigs,
+			ForwardModule: shimModuleName, ForwardName: invokeTableExport})
+		if err != nil {
+			return nil, fmt.Errorf("emscripten: %s invoke module: %w", name, err)
+		}
+		if m.invoke, err = rt.compileBytes(ctx, inv); err != nil {
+			return nil, fmt.Errorf("emscripten: compile %s invoke module: %w", name, err)
+		}
 	}
 	return m, nil
 }
@@ -68,30 +89,54 @@ func (rt *Runtime) Compile(ctx context.Context, name string, wasm []byte) (*Modu
 // buildShim generates the "env"/"wasi_snapshot_preview1" module for this guest: every
 // imported function is re-exported from the Go host module (or a trap stub when no Go
 // function of that name and type exists).
-func (m *Module) buildShim() []byte {
+//
+// With exceptions (wasmtime), longjmp stays inside WebAssembly: the shim defines the
+// exception tag and _emscripten_throw_longjmp (a throw), invoke_* forward to the invoke
+// module instantiated after the guest, and every host function is wrapped so that a longjmp
+// raised inside it (a host hook calling into the guest, whose error longjmps) is thrown
+// again at its caller: the host sets the rethrow flag and returns (see hostRethrow).
+func (m *Module) buildShim(exc bool) []byte {
 	var spec wasmbin.ShimSpec
 	sigs := map[string]bool{}
+	host, trapHost := hostModuleName, hostModuleName
+	if exc {
+		host, trapHost = rethrowHostModule, rethrowHostModule
+		spec.Rethrow = &wasmbin.RethrowSpec{Define: true, FlagName: rethrowFlagExport, ThrowName: throwLongjmpName}
+		spec.ForwardTable = invokeTableExport
+	}
 	for _, im := range m.Info.Imports {
 		switch im.Kind {
 		case wasmbin.KindFunc:
 			if sig, ok := strings.CutPrefix(im.Name, "invoke_"); ok {
 				sigs[sig] = true
-				spec.Reexports = append(spec.Reexports, wasmbin.Reexport{From: invokeModuleName(nil), Name: im.Name, As: im.Name, Kind: wasmbin.KindFunc, Func: im.Func})
+				if !exc {
+					spec.Reexports = append(spec.Reexports, wasmbin.Reexport{From: invokeModuleName(nil), Name: im.Name, As: im.Name, Kind: wasmbin.KindFunc, Func: im.Func})
+				}
 				continue
 			}
+			if exc && im.Name == throwLongjmpName {
+				continue // defined by the shim
+			}
 			if hf, ok := hostFuncs[im.Name]; ok && sameType(hf, im.Func) {
-				spec.Reexports = append(spec.Reexports, wasmbin.Reexport{From: hostModuleName, Name: im.Name, As: im.Name, Kind: wasmbin.KindFunc, Func: im.Func})
+				spec.Reexports = append(spec.Reexports, wasmbin.Reexport{From: host, Name: im.Name, As: im.Name, Kind: wasmbin.KindFunc, Func: im.Func, Wrap: exc})
 				continue
 			}
 			m.unresolved = append(m.unresolved, im.Name)
 			spec.Traps = append(spec.Traps, wasmbin.TrapFunc{Name: im.Name, Type: im.Func, ID: unresolvedID(im.Module + "." + im.Name)})
 		}
 	}
-	spec.TrapHost = wasmbin.HostFuncRef{Module: hostModuleName, Name: unresolvedName}
+	spec.TrapHost = wasmbin.HostFuncRef{Module: trapHost, Name: unresolvedName}
 	for s := range sigs {
 		m.invokeSigs = append(m.invokeSigs, s)
 	}
 	sort.Strings(m.invokeSigs)
+	if exc {
+		for _, s := range m.invokeSigs {
+			ft, _ := wasmbin.SigFromLetters(s)
+			outer := wasmbin.FuncType{Params: append([]wasmbin.ValType{wasmbin.I32}, ft.Params...), Results: ft.Results}
+			spec.Forwards = append(spec.Forwards, wasmbin.Forward{Name: "invoke_" + s, Type: outer})
+		}
+	}
 	// invoke_* come from a host module keyed by the signature set.
 	for i := range spec.Reexports {
 		if strings.HasPrefix(spec.Reexports[i].Name, "invoke_") {
@@ -100,6 +145,23 @@ func (m *Module) buildShim() []byte {
 	}
 	return wasmbin.EnvShim(spec)
 }
+
+// Names of the exceptions machinery (engines with exception handling, see buildShim).
+const (
+	// shimModuleName is how generated modules name the main shim in their imports.
+	shimModuleName = "pglite-go.shim"
+	// rethrowHostModule exports the same host functions as hostModuleName; a function
+	// imported through it is called by a wrapper that rethrows a longjmp the host caught.
+	rethrowHostModule = "pglite-go.host.rethrow"
+	rethrowFlagExport = "__pglite_rethrow"
+	throwLongjmpName  = "_emscripten_throw_longjmp"
+	invokeTableExport = "__pglite_invokes"
+	// stackSlotExport and stackRaiseExport are the guest globals AddStackCheck adds.
+	stackSlotExport  = "__pglite_stack_check"
+	stackRaiseExport = "__pglite_stack_raise"
+	// nativeModuleName provides the engine's native stack check (not a Go function).
+	nativeModuleName = "pglite-go.native"
+)
 
 // invokeModuleName is the import-resolver name of the host module exporting the invoke_*
 // functions for one signature set.

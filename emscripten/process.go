@@ -87,6 +87,11 @@ type Process struct {
 	interruptPending func() bool
 	dl               *linker
 	broken           error
+
+	// With exceptions (see buildShim): the invoke module, and the shim's rethrow flag.
+	invokes2     instance
+	rethrowFlag  global
+	inStackRaise bool
 }
 
 // NewProcess instantiates m: its env shim (defining the memory, backed by a reserved mapping),
@@ -136,6 +141,28 @@ func (rt *Runtime) NewProcess(ctx context.Context, m *Module, cfg ProcessConfig)
 		return nil, fmt.Errorf("emscripten: %s: instantiate table helper: %w", cfg.Name, err)
 	}
 	p.sp = p.guest.global("__stack_pointer")
+	if m.invoke != nil {
+		p.invokes2, err = p.store.instantiate(m.invoke, func(name string) instance {
+			switch name {
+			case guestModuleName:
+				return p.guest
+			case shimModuleName:
+				return p.shim
+			}
+			return nil
+		})
+		if err != nil {
+			p.Close()
+			return nil, fmt.Errorf("emscripten: %s: instantiate invoke module: %w", cfg.Name, err)
+		}
+	}
+	p.rethrowFlag = p.shim.global(rethrowFlagExport)
+	if m.stackCheck {
+		if err := p.installStackCheck(); err != nil {
+			p.Close()
+			return nil, fmt.Errorf("emscripten: %s: native stack check: %w", cfg.Name, err)
+		}
+	}
 	p.dl = newLinker(p)
 	return p, nil
 }
@@ -145,7 +172,7 @@ func (p *Process) Close() {
 	if p.dl != nil {
 		p.dl.close()
 	}
-	for _, m := range []instance{p.helper, p.guest, p.shim} {
+	for _, m := range []instance{p.invokes2, p.helper, p.guest, p.shim} {
 		if m != nil {
 			m.close()
 		}
@@ -154,7 +181,7 @@ func (p *Process) Close() {
 		p.store.close()
 	}
 	p.fds.closeAll()
-	p.helper, p.guest, p.shim, p.store = nil, nil, nil, nil
+	p.helper, p.guest, p.shim, p.store, p.invokes2 = nil, nil, nil, nil, nil
 }
 
 // Broken reports why the process may not be used any more, or nil.
@@ -184,6 +211,11 @@ func (p *Process) Call(name string, args ...uint64) (uint64, error) {
 	sp := p.StackPointer()
 	r, err := p.exportPool(name).call(args...)
 	if err != nil {
+		if _, ok := ExitStatus(err); ok && p.invokes2 != nil {
+			// exit() unwound every frame of this call, and no host invoke_* frame on the
+			// way restored the stack pointer (see buildShim): restore it here.
+			p.SetStackPointer(sp)
+		}
 		if isStackOverflow(err) {
 			// No invoke_* frame was below: handle it here, as the innermost one would.
 			p.SetStackPointer(sp)

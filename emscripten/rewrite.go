@@ -35,6 +35,10 @@ func (rt *Runtime) rewriteGuest(wasm []byte) (out []byte, hoistErr, err error) {
 	if !hoist {
 		version += "-nohoist"
 	}
+	exc := rt.eng.exceptions()
+	if exc {
+		version += "-stackcheck1"
+	}
 	path := ""
 	if rt.rewriteDir != "" {
 		path = filepath.Join(rt.rewriteDir, hex.EncodeToString(sum[:16])+"-"+version+".wasm")
@@ -48,6 +52,15 @@ func (rt *Runtime) rewriteGuest(wasm []byte) (out []byte, hoistErr, err error) {
 		out = wasm
 	case err != nil:
 		return nil, nil, fmt.Errorf("define memory: %w", err)
+	}
+	if exc {
+		// PostgreSQL's check_stack_depth also asks about the engine's native stack (see
+		// stackcheck.go), so that deep recursion ends in its own ERROR where it recurses.
+		checked, err := wasmbin.AddStackCheck(out, wasmbin.StackCheckSpec{Func: "check_stack_depth",
+			SlotExport: stackSlotExport, RaiseExport: stackRaiseExport, Throw: throwLongjmpName})
+		if err == nil {
+			out = checked
+		}
 	}
 	if !hoist {
 		if path != "" {

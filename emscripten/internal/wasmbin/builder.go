@@ -28,6 +28,8 @@ type Builder struct {
 	nDefGlob uint32
 	exports  []Export
 	declared []uint32
+	tags     []uint32 // type index of each defined tag
+	active   []activeSeg
 }
 
 type builtFunc struct {
@@ -192,6 +194,9 @@ func (b *Builder) Bytes() []byte {
 	out = b.appendVecSection(out, secMemory, len(b.memories), func(d []byte, i int) []byte {
 		return appendLimits(d, b.memories[i])
 	})
+	out = b.appendVecSection(out, secTag, len(b.tags), func(d []byte, i int) []byte {
+		return appendU32(append(d, 0), b.tags[i])
+	})
 	if b.nDefGlob > 0 {
 		out = appendSection(out, secGlobal, append(appendU32(nil, b.nDefGlob), b.globals...))
 	}
@@ -199,12 +204,23 @@ func (b *Builder) Bytes() []byte {
 		e := b.exports[i]
 		return appendU32(append(appendName(d, e.Name), byte(e.Kind)), e.Index)
 	})
-	if len(b.declared) > 0 {
-		seg := appendU32(nil, 1)
-		seg = append(appendU32(seg, 3), 0x00) // flags 3: declarative, elemkind funcref
-		seg = appendU32(seg, uint32(len(b.declared)))
-		for _, f := range b.declared {
-			seg = appendU32(seg, f)
+	if n := len(b.active) + min(len(b.declared), 1); n > 0 {
+		seg := appendU32(nil, uint32(n))
+		for _, a := range b.active {
+			// flags 2: active with a table index, offset expression, elemkind funcref
+			seg = appendU32(appendU32(seg, 2), a.table)
+			seg = append(appendS64(append(seg, opI32Const), int64(a.offset)), opEnd, 0x00)
+			seg = appendU32(seg, uint32(len(a.funcs)))
+			for _, f := range a.funcs {
+				seg = appendU32(seg, f)
+			}
+		}
+		if len(b.declared) > 0 {
+			seg = append(appendU32(seg, 3), 0x00) // flags 3: declarative, elemkind funcref
+			seg = appendU32(seg, uint32(len(b.declared)))
+			for _, f := range b.declared {
+				seg = appendU32(seg, f)
+			}
 		}
 		out = appendSection(out, secElem, seg)
 	}
