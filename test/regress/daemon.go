@@ -44,7 +44,7 @@ func StartDaemon(ctx context.Context, cfg DaemonConfig) (*Daemon, error) {
 		return nil, err
 	}
 	d := &Daemon{exited: make(chan struct{}), SocketDir: cfg.SocketDir, Port: 5432, MetricsAddr: metrics}
-	args := append([]string{"--listen", "-", "--port", strconv.Itoa(d.Port), "--socket-dir", cfg.SocketDir,
+	args := append([]string{"--listen", "", "--port", strconv.Itoa(d.Port), "--socket-dir", cfg.SocketDir,
 		"--data-dir", cfg.DataDir, "--databases", cfg.Database, "--metrics-addr", metrics, "--log-format", "json"}, cfg.Args...)
 	d.cmd = exec.Command(cfg.Bin, args...)
 	d.cmd.Stdout, d.cmd.Stderr = log, log

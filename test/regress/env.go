@@ -12,7 +12,7 @@ func cleanEnv() []string {
 	var env []string
 	for _, kv := range os.Environ() {
 		k, _, _ := strings.Cut(kv, "=")
-		if strings.HasPrefix(k, "PG") || k == "LC_ALL" || k == "LANGUAGE" || k == "LC_MESSAGES" {
+		if strings.HasPrefix(k, "PG") && !strings.HasPrefix(k, "PGLITE_") || k == "LC_ALL" || k == "LANGUAGE" || k == "LC_MESSAGES" {
 			continue
 		}
 		env = append(env, kv)
