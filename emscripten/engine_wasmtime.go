@@ -94,7 +94,8 @@ static wasmtime_error_t *pg_global_set(wasmtime_context_t *cx, const wasmtime_gl
 	return wasmtime_global_set(cx, g, &v);
 }
 
-static void pg_config(wasm_config_t *c, size_t max_stack) {
+static void pg_config(wasm_config_t *c, size_t max_stack, uint8_t profiler) {
+	wasmtime_config_profiler_set(c, profiler);
 	wasmtime_config_epoch_interruption_set(c, false);
 	wasmtime_config_consume_fuel_set(c, false);
 	wasmtime_config_max_wasm_stack_set(c, max_stack);
@@ -163,7 +164,15 @@ func newWasmtimeEngine(cfg RuntimeConfig) (engine, error) {
 		}
 	}
 	c := C.wasm_config_new()
-	C.pg_config(c, C.size_t(wasmtimeMaxStack))
+	// PGLITE_WASMTIME_PROFILER=perfmap (or jitdump) tells perf where the compiled code is.
+	profiler := C.uint8_t(0)
+	switch os.Getenv("PGLITE_WASMTIME_PROFILER") {
+	case "jitdump":
+		profiler = 1
+	case "perfmap":
+		profiler = 3
+	}
+	C.pg_config(c, C.size_t(wasmtimeMaxStack), profiler)
 	e := &wtEngine{e: C.wasm_engine_new_with_config(c), types: map[string]*C.wasm_functype_t{}}
 	if e.e == nil {
 		return nil, errors.New("emscripten: wasmtime engine could not be created")

@@ -97,6 +97,7 @@ func invokeFn(sig string) hostFuncImpl {
 			p.invokes[sig] = pool
 		}
 		sp := p.StackPointer()
+		depth := p.wasmInvokeDepth()
 		f, err := pool.get()
 		if err != nil {
 			panic(err)
@@ -106,7 +107,9 @@ func invokeFn(sig string) hostFuncImpl {
 			return
 		}
 		p.SetStackPointer(sp)
-		if isStackOverflow(err) {
+		// The overflow hook may raise its error here only if this is the innermost invoke
+		// frame: a trap that unwound wasm invoke frames on its way skipped their setjmps.
+		if isStackOverflow(err) && !p.unwoundInvokes(depth) {
 			err = p.recoverStackOverflow(err)
 			p.SetStackPointer(sp)
 		}

@@ -80,6 +80,9 @@ func TestInvokeLongjmp(t *testing.T) {
 			} else if st, ok := ExitStatus(err); !ok || st != 7 || p.StackPointer() != 1000 {
 				t.Fatalf("exit: %v, stack pointer %d; want exit(7) and 1000", err, p.StackPointer())
 			}
+			if d := p.wasmInvokeDepth(); d != 0 {
+				t.Fatalf("%d wasm invoke frames counted after the exit unwound them", d)
+			}
 			if got, err := p.Call("run", 2); err != nil || got != 2000 {
 				t.Fatalf("run(2) after exit = %d, %v", got, err)
 			}

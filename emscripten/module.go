@@ -75,7 +75,7 @@ func (rt *Runtime) Compile(ctx context.Context, name string, wasm []byte) (*Modu
 	}
 	if exc && len(m.invokeSigs) > 0 {
 		inv, err := wasmbin.InvokeModule(wasmbin.InvokeSpec{Guest: guestModuleName, Sigs: m.invokeSigs,
-			ForwardModule: shimModuleName, ForwardName: invokeTableExport})
+			ForwardModule: shimModuleName, ForwardName: invokeTableExport, DepthExport: invokeDepthExport})
 		if err != nil {
 			return nil, fmt.Errorf("emscripten: %s invoke module: %w", name, err)
 		}
@@ -156,6 +156,7 @@ const (
 	rethrowFlagExport = "__pglite_rethrow"
 	throwLongjmpName  = "_emscripten_throw_longjmp"
 	invokeTableExport = "__pglite_invokes"
+	invokeDepthExport = "__pglite_invoke_depth"
 	// stackSlotExport and stackRaiseExport are the guest globals AddStackCheck adds.
 	stackSlotExport  = "__pglite_stack_check"
 	stackRaiseExport = "__pglite_stack_raise"

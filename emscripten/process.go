@@ -90,6 +90,7 @@ type Process struct {
 
 	// With exceptions (see buildShim): the invoke module, and the shim's rethrow flag.
 	invokes2     instance
+	invokeDepth  global // wasm invoke frames running now (see wasmbin.InvokeSpec.DepthExport)
 	rethrowFlag  global
 	inStackRaise bool
 }
@@ -155,6 +156,7 @@ func (rt *Runtime) NewProcess(ctx context.Context, m *Module, cfg ProcessConfig)
 			p.Close()
 			return nil, fmt.Errorf("emscripten: %s: instantiate invoke module: %w", cfg.Name, err)
 		}
+		p.invokeDepth = p.invokes2.global(invokeDepthExport)
 	}
 	p.rethrowFlag = p.shim.global(rethrowFlagExport)
 	if m.stackCheck {
@@ -209,14 +211,16 @@ func (p *Process) Call(name string, args ...uint64) (uint64, error) {
 		return 0, p.broken
 	}
 	sp := p.StackPointer()
+	depth := p.wasmInvokeDepth()
 	r, err := p.exportPool(name).call(args...)
 	if err != nil {
+		skipped := p.unwoundInvokes(depth)
 		if _, ok := ExitStatus(err); ok && p.invokes2 != nil {
 			// exit() unwound every frame of this call, and no host invoke_* frame on the
 			// way restored the stack pointer (see buildShim): restore it here.
 			p.SetStackPointer(sp)
 		}
-		if isStackOverflow(err) {
+		if isStackOverflow(err) && !skipped {
 			// No invoke_* frame was below: handle it here, as the innermost one would.
 			p.SetStackPointer(sp)
 			err = p.recoverStackOverflow(err)
@@ -224,6 +228,28 @@ func (p *Process) Call(name string, args ...uint64) (uint64, error) {
 		return 0, p.classify(err)
 	}
 	return r, nil
+}
+
+// wasmInvokeDepth reads how many wasm invoke_* frames are running (0 without them).
+func (p *Process) wasmInvokeDepth() uint64 {
+	if p.invokeDepth == nil {
+		return 0
+	}
+	return p.invokeDepth.get()
+}
+
+// unwoundInvokes is called by a Go frame whose call into the guest failed: it reports whether
+// the failure unwound wasm invoke_* frames (a trap, which they cannot catch, went through
+// them), and sets the count back to what it was when that call started.
+func (p *Process) unwoundInvokes(depth uint64) bool {
+	if p.invokeDepth == nil {
+		return false
+	}
+	if p.invokeDepth.get() == depth {
+		return false
+	}
+	p.invokeDepth.set(depth)
+	return true
 }
 
 // classify turns an error from a guest call into *ExitError (instance alive) or *TrapError

@@ -46,6 +46,12 @@ func (p *Process) recoverStackOverflow(cause error) (err error) {
 // stackRaise (slot stackRaiseExport), which runs OnStackOverflow there and then, so the
 // ERROR is raised where PostgreSQL would raise its own and unwinds through every handler.
 
+// When an overflow does happen on such an engine (recursion that never calls
+// check_stack_depth), the Go frame that receives the trap runs the hook only if no wasm
+// invoke frame was unwound on the way (Process.unwoundInvokes): otherwise PostgreSQL's
+// PG_exception_stack may point into the unwound frames, and the overflow ends the process as
+// a trap, as it would without the hook.
+
 // stackRaise is the host side of the native stack check: it runs OnStackOverflow, and returns
 // 1 when the hook's error longjmped out of it (the caller then throws again, so the longjmp
 // goes on to its setjmp), 0 when there is no hook or it returned.

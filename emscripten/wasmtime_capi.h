@@ -113,6 +113,7 @@ void wasmtime_config_cranelift_opt_level_set(wasm_config_t *, uint8_t);
 void wasmtime_config_parallel_compilation_set(wasm_config_t *, bool);
 void wasmtime_config_memory_may_move_set(wasm_config_t *, bool);
 void wasmtime_config_memory_reservation_set(wasm_config_t *, uint64_t);
+void wasmtime_config_profiler_set(wasm_config_t *, uint8_t);
 
 wasmtime_store_t *wasmtime_store_new(wasm_engine_t *, void *data, void (*finalizer)(void *));
 wasmtime_context_t *wasmtime_store_context(wasmtime_store_t *);

@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
-# pgbench, side by side: our bin/pglited against Node's @electric-sql/pglite-socket 0.2.17
-# (with @electric-sql/pglite 0.5.16), both in memory, on 127.0.0.1, in one run on this machine.
+# pgbench, side by side: our bin/pglited, once per WebAssembly engine, against Node's
+# @electric-sql/pglite-socket 0.2.17 (with @electric-sql/pglite 0.5.16), all in memory, on
+# 127.0.0.1, in one run on this machine.
 #
-# Points: pgbench -S -c1, pgbench -S -c4, and the default TPC-B-like script at -c4, each for
-# $BENCH_DURATION seconds after pgbench -i -s $BENCH_SCALE. The points run alternately against
-# the two servers (ours first in odd rounds, theirs first in even rounds), $BENCH_ROUNDS times;
-# the table shows the median tps of the rounds and its average latency.
+# Points: pgbench -S -c1, pgbench -S -M prepared -c1, and the default TPC-B-like script at -c1
+# and -c4, each for $BENCH_DURATION seconds after pgbench -i -s $BENCH_SCALE. The points run
+# alternately against the servers (the order rotates every round), $BENCH_ROUNDS times; the
+# table shows the median tps of the rounds, its average latency, and each engine's ratio to
+# pglite-socket.
 #
 # Environment: BENCH_DURATION (default 15), BENCH_SCALE (1), BENCH_ROUNDS (1),
+# BENCH_ENGINES (default "wazero wasmtime"; engines this build lacks are skipped),
 # BENCH_NODE (node binary, default `node`; Node 20 expected), BENCH_CACHE (npm install dir).
 set -euo pipefail
 
@@ -16,6 +19,7 @@ root=$(cd "$here/../.." && pwd)
 duration=${BENCH_DURATION:-15}
 scale=${BENCH_SCALE:-1}
 rounds=${BENCH_ROUNDS:-1}
+read -r -a engines <<<"${BENCH_ENGINES:-wazero wasmtime}"
 node=${BENCH_NODE:-node}
 socket_version=0.2.17
 pglite_version=0.5.16
@@ -110,46 +114,58 @@ wait_ready() {
   die "$3 did not become ready on port $1"
 }
 
-ours_port=$(free_port)
-"$root/bin/pglited" --listen 127.0.0.1 --port "$ours_port" --log-level warn >"$work/pglited.log" 2>&1 &
-ours_pid=$!
-pids+=("$ours_pid")
+# One pglited per engine; an engine this build lacks exits at once and is dropped.
+systems=()
+declare -A port
+for eng in "${engines[@]}"; do
+  p=$(free_port)
+  for q in "${port[@]}"; do [ "$p" != "$q" ] || p=$(free_port); done
+  PGLITE_ENGINE=$eng "$root/bin/pglited" --listen 127.0.0.1 --port "$p" --log-level warn >"$work/$eng.log" 2>&1 &
+  pid=$!
+  pids+=("$pid")
+  sleep 0.3
+  if ! kill -0 "$pid" 2>/dev/null; then
+    log "engine $eng is not available: $(tail -1 "$work/$eng.log")"
+    continue
+  fi
+  port[$eng]=$p
+  systems+=("$eng")
+  wait_ready "$p" "$pid" "$eng"
+done
+[ ${#systems[@]} -gt 0 ] || die "no engine could start"
 
 theirs_port=$(free_port)
-while [ "$theirs_port" = "$ours_port" ]; do theirs_port=$(free_port); done
+for q in "${port[@]}"; do [ "$theirs_port" != "$q" ] || theirs_port=$(free_port); done
 # Without --max-connections pglite-socket accepts one connection and refuses the others; its
 # own multiplexer (-m) is what lets -c4 run at all.
 "$node" "$server_js" --db=memory:// --host=127.0.0.1 --port="$theirs_port" --max-connections=8 >"$work/pglite-socket.log" 2>&1 &
 theirs_pid=$!
 pids+=("$theirs_pid")
-
-wait_ready "$ours_port" "$ours_pid" pglited
+port[theirs]=$theirs_port
 wait_ready "$theirs_port" "$theirs_pid" pglite-socket
+systems+=(theirs)
 
 # --- runs ------------------------------------------------------------------------------------
 
 # Client-side data generation (-I g) sends COPY FROM STDIN, which pglite-socket 0.2.17 fails
 # ("PQputline failed"), so both servers are initialised with server-side generation (G).
-for sys in ours theirs; do
-  port_var=${sys}_port
+for sys in "${systems[@]}"; do
   log "pgbench -i -s $scale on $sys"
-  if ! timeout 300 pgbench -h 127.0.0.1 -p "${!port_var}" -U postgres -i -I dtGvp -s "$scale" -q postgres >"$work/init-$sys.log" 2>&1; then
+  if ! timeout 300 pgbench -h 127.0.0.1 -p "${port[$sys]}" -U postgres -i -I dtGvp -s "$scale" -q postgres >"$work/init-$sys.log" 2>&1; then
     die "pgbench -i failed on $sys: $(tail -3 "$work/init-$sys.log")"
   fi
 done
 
-points=("select-c1|-S -c1" "select-c4|-S -c4" "tpcb-c4|-c4")
-labels=("pgbench -S -c1" "pgbench -S -c4" "TPC-B-like -c4")
+points=("select-c1|-S -c1" "select-prepared-c1|-S -M prepared -c1" "tpcb-c1|-c1" "tpcb-c4|-c4")
+labels=("pgbench -S -c1" "pgbench -S -M prepared -c1" "TPC-B-like -c1" "TPC-B-like -c4")
 
 # run SYS POINT ROUND: one pgbench run; prints "tps latency_ms" or "FAIL reason".
 run_point() {
-  local sys=$1 name=$2 args=$3 round=$4 port out rc
-  port_var=${sys}_port
-  port=${!port_var}
+  local sys=$1 name=$2 args=$3 round=$4 out rc
   out="$work/$name-$sys-$round.log"
   rc=0
   # shellcheck disable=SC2086
-  timeout --kill-after=5 $((duration + 60)) pgbench -h 127.0.0.1 -p "$port" -U postgres -n $args -T "$duration" postgres >"$out" 2>&1 || rc=$?
+  timeout --kill-after=5 $((duration + 60)) pgbench -h 127.0.0.1 -p "${port[$sys]}" -U postgres -n $args -T "$duration" postgres >"$out" 2>&1 || rc=$?
   local tps lat failed
   tps=$(sed -n 's/^tps = \([0-9.]*\).*/\1/p' "$out" | head -1)
   lat=$(sed -n 's/^latency average = \([0-9.]*\) ms.*/\1/p' "$out" | head -1)
@@ -167,8 +183,10 @@ run_point() {
 
 declare -A result
 for round in $(seq 1 "$rounds"); do
-  order=(ours theirs)
-  [ $((round % 2)) = 0 ] && order=(theirs ours)
+  # rotate the order of the servers by one every round
+  order=()
+  n=${#systems[@]}
+  for ((i = 0; i < n; i++)); do order+=("${systems[$(((i + round - 1) % n))]}"); done
   for p in "${points[@]}"; do
     name=${p%%|*}
     args=${p#*|}
@@ -195,34 +213,47 @@ pick() {
 echo
 echo "pgbench, in memory, scale $scale, ${duration}s per run, $rounds round(s), median tps"
 echo "machine: $(nproc) CPUs, $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1), load before: $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "ours: bin/pglited ($(go version | cut -d' ' -f3)); theirs: pglite-socket $socket_version + pglite $pglite_version on Node $node_version (pglite-socket declares pglite $socket_peer; installed with --legacy-peer-deps)"
+echo "ours: bin/pglited ($(go version | cut -d' ' -f3)) on each engine; theirs: pglite-socket $socket_version + pglite $pglite_version on Node $node_version (pglite-socket declares pglite $socket_peer; installed with --legacy-peer-deps)"
 echo "$(pgbench --version)"
 echo
-printf '| %-16s | %9s | %11s | %17s | %21s | %21s |\n' "point" "ours tps" "ours lat ms" "pglite-socket tps" "pglite-socket lat ms" "ratio tps ours/theirs"
-printf '|%s|%s|%s|%s|%s|%s|\n' "------------------" "-----------" "-------------" "-------------------" "-----------------------" "-----------------------"
+fmt_point() { # RESULT: "tps (lat ms)" or the failure
+  case $1 in FAIL*) echo "failed: ${1#FAIL }" ;; *) printf '%.1f (%s ms)' "${1%% *}" "${1#* }" ;; esac
+}
+header="| point |"
+rule="|---|"
+for sys in "${systems[@]}"; do
+  [ "$sys" = theirs ] && header+=" pglite-socket tps (latency) |" || header+=" $sys tps (latency) |"
+  rule+="---|"
+done
+for sys in "${systems[@]}"; do [ "$sys" = theirs ] || { header+=" $sys / pglite-socket |"; rule+="---|"; }; done
+echo "$header"
+echo "$rule"
 slower=0
 for i in "${!points[@]}"; do
   name=${points[$i]%%|*}
-  o=$(pick "$name" ours)
   t=$(pick "$name" theirs)
-  ot=${o%% *} ol=${o#* } tt=${t%% *} tl=${t#* }
-  ratio="n/a"
-  case $o in FAIL*) ot="failed" ol=${o#FAIL } ;; esac
-  case $t in FAIL*) tt="failed" tl=${t#FAIL } ;; esac
-  [ "$ot" = failed ] || ot=$(printf '%.1f' "$ot")
-  [ "$tt" = failed ] || tt=$(printf '%.1f' "$tt")
-  if [ "$ot" != failed ] && [ "$tt" != failed ]; then
-    ratio=$(awk -v a="$ot" -v b="$tt" 'BEGIN { printf "%.2fx", a / b }')
-    awk -v a="$ot" -v b="$tt" 'BEGIN { exit !(a <= b) }' && slower=1
-  elif [ "$ot" = failed ]; then
-    slower=1
-  fi
-  printf '| %-16s | %9s | %11s | %17s | %21s | %21s |\n' "${labels[$i]}" "$ot" "$ol" "$tt" "$tl" "$ratio"
+  line="| ${labels[$i]} |"
+  for sys in "${systems[@]}"; do line+=" $(fmt_point "$(pick "$name" "$sys")") |"; done
+  for sys in "${systems[@]}"; do
+    [ "$sys" = theirs ] && continue
+    o=$(pick "$name" "$sys")
+    ratio="n/a"
+    case "$o$t" in
+      *FAIL*) slower=1 ;;
+      *) ratio=$(awk -v a="${o%% *}" -v b="${t%% *}" 'BEGIN { printf "%.2fx", a / b }')
+         awk -v a="${o%% *}" -v b="${t%% *}" 'BEGIN { exit !(a <= b) }' && slower=1 ;;
+    esac
+    line+=" $ratio |"
+  done
+  echo "$line"
 done
 echo
 if [ "$slower" = 1 ]; then
-  echo "NOT FASTER at every point (see the table)."
+  echo "NOT FASTER at every point on every engine (see the table)."
 fi
 echo "logs were in $work (removed on exit); server logs:"
-tail -3 "$work/pglited.log" | sed 's/^/  pglited: /'
+for sys in "${systems[@]}"; do
+  [ "$sys" = theirs ] && continue
+  tail -3 "$work/$sys.log" | sed "s/^/  $sys: /"
+done
 tail -3 "$work/pglite-socket.log" | sed 's/^/  pglite-socket: /'

@@ -13,6 +13,10 @@ type InvokeSpec struct {
 	// functions, in the order of Sigs, so that forwarders defined before the guest existed
 	// (EnvShim's Forwards) can reach them.
 	ForwardModule, ForwardName string
+	// DepthExport, when set, names an exported mutable i32 global counting the invoke frames
+	// running now: up on entry, down on the way out, returned or caught. A trap unwinds
+	// frames without counting down, so the host can tell how many it skipped.
+	DepthExport string
 }
 
 // InvokeModule builds Emscripten's invoke_<sig>(index, args...) in WebAssembly, on the
@@ -30,13 +34,19 @@ func InvokeModule(spec InvokeSpec) ([]byte, error) {
 	if spec.ForwardModule != "" {
 		fwd = b.ImportTable(spec.ForwardModule, spec.ForwardName, uint32(len(spec.Sigs)))
 	}
+	depth := int64(-1)
+	if spec.DepthExport != "" {
+		d := b.DefineGlobalI32(true, 0)
+		b.Export(spec.DepthExport, KindGlobal, d)
+		depth = int64(d)
+	}
 	var fns []uint32
 	for _, s := range spec.Sigs {
 		ft, err := SigFromLetters(s)
 		if err != nil {
 			return nil, err
 		}
-		f := defineInvoke(&b, tab, sp, setThrew, ft)
+		f := defineInvoke(&b, tab, sp, setThrew, depth, ft)
 		b.Export("invoke_"+s, KindFunc, f)
 		fns = append(fns, f)
 	}
@@ -46,10 +56,17 @@ func InvokeModule(spec InvokeSpec) ([]byte, error) {
 	return b.Bytes(), nil
 }
 
-func defineInvoke(b *Builder, tab, sp, setThrew uint32, t FuncType) uint32 {
+func defineInvoke(b *Builder, tab, sp, setThrew uint32, depth int64, t FuncType) uint32 {
 	np := uint32(len(t.Params)) + 1
 	spLocal := np // first extra local
-	body := Code(GlobalGet(sp), LocalSet(spLocal), Block(blockEmpty))
+	count := func(op []byte) []byte {
+		if depth < 0 {
+			return nil
+		}
+		return Code(GlobalGet(uint32(depth)), I32Const(1), op, GlobalSet(uint32(depth)))
+	}
+	up, down := count(I32Add()), count([]byte{0x6b}) // i32.sub
+	body := Code(up, GlobalGet(sp), LocalSet(spLocal), Block(blockEmpty))
 	res := byte(blockEmpty)
 	if len(t.Results) == 1 {
 		res = byte(t.Results[0])
@@ -58,8 +75,8 @@ func defineInvoke(b *Builder, tab, sp, setThrew uint32, t FuncType) uint32 {
 	for i := uint32(1); i < np; i++ {
 		body = Code(body, LocalGet(i))
 	}
-	body = Code(body, LocalGet(0), CallIndirect(b.TypeIndex(t), tab), End(), Return(), End(),
-		LocalGet(spLocal), GlobalSet(sp), I32Const(1), I32Const(0), Call(setThrew))
+	body = Code(body, LocalGet(0), CallIndirect(b.TypeIndex(t), tab), End(), down, Return(), End(),
+		down, LocalGet(spLocal), GlobalSet(sp), I32Const(1), I32Const(0), Call(setThrew))
 	for _, r := range t.Results {
 		body = Code(body, zeroOf(r))
 	}
