@@ -11,8 +11,8 @@ import (
 // copyGuard keeps a client's protocol violation during COPY FROM STDIN away from the
 // backend. PostgreSQL answers any message but CopyData, CopyDone, CopyFail, Flush and Sync
 // there with FATAL "protocol synchronization was lost", which ends the shared backend for
-// every client. So the backend gets its input one message at a time (it would otherwise
-// read ahead past the COPY statement), the guard notices the CopyInResponse in the output,
+// every client. So the backend gets its input only up to the next message that may start a
+// COPY (it would otherwise read ahead past it), the guard notices the CopyInResponse in the output,
 // and while the COPY runs it checks each message before the backend sees it. A violating
 // message is replaced by a CopyFail, the rest of the client's input is dropped, and so is the
 // backend's answer: the caller ends that client's connection with PostgreSQL's FATAL
@@ -39,7 +39,17 @@ func (g *copyGuard) limit(inst *Instance) int {
 	}
 	in, off := inst.in, inst.inOff
 	if !g.copyIn {
-		g.msgEnd = min(len(in), off+messageLen(in, off))
+		// Up to and including the next message that may start a COPY (a Query or an
+		// Execute): the backend must not read past it before the guard sees its answer.
+		end := off
+		for end < len(in) {
+			t := in[end]
+			end += max(messageLen(in, end), 1)
+			if t == 'Q' || t == 'E' {
+				break
+			}
+		}
+		g.msgEnd = min(len(in), end)
 		return g.msgEnd
 	}
 	end := off
