@@ -176,16 +176,14 @@ func cstring(b []byte) (string, []byte, bool) {
 // trackPrepared keeps the client's named statements in its preparedStore: a Parse of a named
 // statement (as rewritten, with the private name) is kept until a Close of it.
 func (h *connHandler) trackPrepared(m, rewritten []byte) {
-	switch m[0] {
-	case 'P':
+	switch {
+	case protocol.IsParse(m):
 		if name, _, ok := cstring(m[5:]); ok && name != "" {
 			h.prepared.put(name, rewritten)
 		}
-	case 'C':
-		if len(m) > 6 && m[5] == 'S' {
-			if name, _, ok := cstring(m[6:]); ok && name != "" {
-				h.prepared.remove(name)
-			}
+	case protocol.IsCloseStatement(m):
+		if name, _, ok := cstring(m[6:]); ok && name != "" {
+			h.prepared.remove(name)
 		}
 	}
 }

@@ -45,7 +45,7 @@ func (g *copyGuard) limit(inst *Instance) int {
 		for end < len(in) {
 			t := in[end]
 			end += max(messageLen(in, end), 1)
-			if t == 'Q' || t == 'E' {
+			if protocol.MayStartCopy(t) {
 				break
 			}
 		}
@@ -54,11 +54,11 @@ func (g *copyGuard) limit(inst *Instance) int {
 	}
 	end := off
 	for end+5 <= len(in) {
-		switch t := in[end]; t {
-		case 'd', 'H', 'S':
+		switch t := in[end]; {
+		case protocol.AllowedInCopyIn(t):
 			end += messageLen(in, end)
 			continue
-		case 'c', 'f':
+		case protocol.EndsCopyIn(t):
 			end += messageLen(in, end)
 			g.copyIn = false
 		default:
@@ -94,7 +94,7 @@ func (g *copyGuard) sawOutput(b []byte) {
 		g.outHdrN += k
 		b = b[k:]
 		if g.outHdrN == len(g.outHdr) {
-			if g.outHdr[0] == 'G' {
+			if protocol.IsCopyInResponse(g.outHdr[0]) {
 				g.copyIn = true
 			}
 			g.outSkip = int(binary.BigEndian.Uint32(g.outHdr[1:])) - 4

@@ -10,9 +10,9 @@ import "encoding/binary"
 // message and its type, or ok false when there is none. msgs holds whole messages.
 func CopyInViolation(msgs []byte) (offset int, typ byte, ok bool) {
 	for off := 0; off+headerLen <= len(msgs); {
-		switch t := msgs[off]; t {
-		case 'd', 'H', 'S':
-		case 'c', 'f':
+		switch t := msgs[off]; {
+		case AllowedInCopyIn(t):
+		case EndsCopyIn(t):
 			return 0, 0, false
 		default:
 			return off, t, true
@@ -31,3 +31,26 @@ func hexByte(b byte) string {
 	const digits = "0123456789ABCDEF"
 	return string([]byte{digits[b>>4], digits[b&15]})
 }
+
+// Frontend message types as the COPY FROM STDIN sub-protocol sees them.
+
+// AllowedInCopyIn reports whether a client may send a message of type t while its COPY
+// FROM STDIN runs without ending it: CopyData, and Flush and Sync, which PostgreSQL ignores.
+func AllowedInCopyIn(t byte) bool { return t == 'd' || t == 'H' || t == 'S' }
+
+// EndsCopyIn reports whether t is CopyDone or CopyFail.
+func EndsCopyIn(t byte) bool { return t == 'c' || t == 'f' }
+
+// MayStartCopy reports whether a frontend message of type t can make the backend enter a
+// COPY: a simple Query or an Execute.
+func MayStartCopy(t byte) bool { return t == 'Q' || t == 'E' }
+
+// IsCopyInResponse reports whether a backend message of type t is CopyInResponse.
+func IsCopyInResponse(t byte) bool { return t == 'G' }
+
+// IsParse and IsCloseStatement recognise the frontend messages that create and drop a
+// prepared statement.
+func IsParse(m []byte) bool { return len(m) > 0 && m[0] == 'P' }
+
+// IsCloseStatement reports whether m is a Close of a prepared statement (not a portal).
+func IsCloseStatement(m []byte) bool { return len(m) > 5 && m[0] == 'C' && m[5] == 'S' }
