@@ -85,6 +85,15 @@ func seeds() []seed {
 			q("begin", 0), qText("insert into wf_t values (1, 'terminated')"), waitReady, bare(opTerminate))},
 		{"disconnect inside COPY TO", prog(0, q("copy out", 300_000), waitCopy)},
 		{"cancel a sleep", prog(0, q("sleep ms", 1000), op{Kind: opWait, N: 100 * 4}, bare(opCancel), waitReady)},
+		// Session timeouts end their session with FATAL, which must not end the backend.
+		{"transaction_timeout", prog(0, q("session timeout", 0), waitReady, q("begin", 0), waitReady,
+			q("sleep ms", 500), waitReady)},
+		{"idle_in_transaction_session_timeout", prog(0, q("session timeout", 1), waitReady, q("begin", 0), waitReady,
+			op{Kind: opWait, N: 300 * 4}, q("select n", 1), waitReady)},
+		{"idle_session_timeout", prog(0, q("session timeout", 2), waitReady, op{Kind: opWait, N: 300 * 4},
+			q("select n", 1), waitReady)},
+		{"pg_terminate_backend of the backend itself", prog(0, q("terminate the backend itself", 0), waitReady)},
+		{"pg_cancel_backend of the backend itself", prog(0, q("terminate the backend itself", 1), waitReady)},
 	}
 	// Statements that change session state the backend shares: each must stay with the
 	// client that ran it.

@@ -47,8 +47,7 @@ func fixed(s string) func(uint32) string { return func(uint32) string { return s
 
 // The templates. Their indexes are part of the seed corpus's encoding: append, never
 // reorder. Absent on purpose: statements whose effect on other clients is a documented
-// limit of one shared backend session (pg_terminate_backend of the backend itself, which
-// restarts the instance; set_config() of a setting that is not reported to clients; SQL
+// limit of one shared backend session (set_config() of a setting that is not reported to clients; SQL
 // PREPARE and DECLARE names, advisory locks and temporary tables, which clients share).
 var templates = []template{
 	{"text", 0, nil},
@@ -103,6 +102,12 @@ var templates = []template{
 	{"checkpoint", 0, fixed("checkpoint")},
 	{"copy table out", 0, fixed("copy wf_t to stdout")},
 	{"unlisten", 0, fixed("unlisten *")},
+	{"session timeout", 2, func(n uint32) string {
+		return "set " + []string{"transaction_timeout", "idle_in_transaction_session_timeout", "idle_session_timeout"}[n] + " = 100"
+	}},
+	{"terminate the backend itself", 1, func(n uint32) string {
+		return []string{"select pg_terminate_backend(pg_backend_pid())", "select pg_cancel_backend(pg_backend_pid())"}[n]
+	}},
 }
 
 // tmpl finds a template's index by name, for writing seeds.
