@@ -49,9 +49,10 @@ type bridgeActor struct {
 	more          map[uint64]chan []byte // running COPY FROM STDIN per session
 	wantMore      map[uint64]bool
 
-	params   [][2]string // server ParameterStatus values, from boot
-	roles    map[string]bool
-	channels map[string]map[uint64]bool // LISTEN routing
+	params    [][2]string // server ParameterStatus values, from boot
+	roles     map[string]bool
+	channels  map[string]map[uint64]bool // LISTEN routing
+	tempOwner map[uint32]uint64          // which session created each temporary relation
 
 	idleTimer  *time.Timer
 	emptySince time.Time // when the last session left (multi-database idle stop)
@@ -94,7 +95,7 @@ func newBridgeActor(cfg *Config, shared *bridgeShared) actor.Actor {
 		cfg: cfg, shared: shared,
 		log:      cfg.Logger.With().Str("component", "bridge").Logger(),
 		sessions: map[uint64]*session{}, more: map[uint64]chan []byte{}, wantMore: map[uint64]bool{},
-		channels: map[string]map[uint64]bool{}, roles: map[string]bool{},
+		channels: map[string]map[uint64]bool{}, roles: map[string]bool{}, tempOwner: map[uint32]uint64{},
 	}
 }
 
@@ -490,6 +491,9 @@ func (b *bridgeActor) finished(ctx actor.Context, res execResult) {
 	if res.discardedAll && s != nil {
 		b.discardedAll(s)
 	}
+	if res.tempObjects != nil {
+		b.adoptTemp(s, res.tempObjects)
+	}
 	for _, n := range res.notifications {
 		b.route(ctx, n)
 	}
@@ -685,11 +689,17 @@ func (b *bridgeActor) runCleanup(ctx actor.Context, s *session) {
 		delete(b.channels[ch], s.id)
 	}
 	alone := b.clientSessions() == 0 // s is detached already
+	temp := s.temp
+	if alone {
+		clear(b.tempOwner) // DISCARD ALL drops every temporary object
+	} else {
+		b.releaseTemp(s)
+	}
 	b.busy = true
 	self, system, w := ctx.Self(), ctx.ActorSystem(), b.worker
 	id := s.id
 	b.jobs <- func(*grant) {
-		err := w.cleanup(s, prefix, drop, alone)
+		err := w.cleanup(s, prefix, drop, alone, temp)
 		system.Root.Send(self, &cleanupDone{connID: id, err: err})
 	}
 }

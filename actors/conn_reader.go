@@ -127,6 +127,7 @@ func (h *connHandler) request(msgs [][]byte) (*ExecRequest, error) {
 			if protocol.MentionsRoles(q) {
 				h.cfg.hba.rolesMayChange()
 			}
+			req.mayCreateTemp = req.mayCreateTemp || protocol.MentionsTemp(q)
 		case 'P':
 			if name, rest, ok := cstring(m[5:]); ok {
 				if q, _, ok := cstring(rest); ok {
@@ -134,6 +135,7 @@ func (h *connHandler) request(msgs [][]byte) (*ExecRequest, error) {
 					if protocol.MentionsRoles(q) {
 						h.cfg.hba.rolesMayChange()
 					}
+					req.mayCreateTemp = req.mayCreateTemp || protocol.MentionsTemp(q)
 				}
 				if name == "" {
 					req.Segments, cur = flushSeg(req.Segments, cur)

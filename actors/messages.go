@@ -67,6 +67,9 @@ type ExecRequest struct {
 	// reprepare: another client's DEALLOCATE ALL or DISCARD ALL dropped this client's
 	// statements; prepare them again first.
 	reprepare bool
+	// mayCreateTemp: its SQL mentions TEMP, TEMPORARY or pg_temp, so the server looks for
+	// temporary objects it created (see tempobjects.go).
+	mayCreateTemp bool
 }
 
 // Segment is a run of whole frontend messages.

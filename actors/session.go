@@ -34,6 +34,8 @@ type session struct {
 	// reprepare: another client deallocated every statement; prepare this one's again
 	// before its next batch.
 	reprepare bool
+	// temp are the temporary relations this client created (tempobjects.go).
+	temp map[uint32]tempObject
 }
 
 // maxQueuedBatches bounds a client's requests waiting at the Bridge; a batch is at most

@@ -67,6 +67,9 @@ type backendSession struct {
 	// where the reading query would take a snapshot the client could notice (SET
 	// TRANSACTION READ WRITE would fail after it, for one).
 	settingsPending bool
+	// tempPending: the owner's SQL may have created temporary objects; they are listed
+	// once it is idle, like its settings.
+	tempPending bool
 }
 
 // chunkSize bounds one write to the client; output is coalesced up to it.
@@ -95,8 +98,9 @@ type execResult struct {
 	notifications  [][]byte
 	listenTags     int
 	rolesChanged   bool
-	deallocatedAll bool // the batch ran DEALLOCATE ALL or DISCARD ALL
-	discardedAll   bool // the batch ran DISCARD ALL
+	deallocatedAll bool         // the batch ran DEALLOCATE ALL or DISCARD ALL
+	discardedAll   bool         // the batch ran DISCARD ALL
+	tempObjects    []tempObject // the backend's temporary relations, when listed after the batch
 	req            *ExecRequest
 	gone           bool  // the client went away or was dropped during the batch
 	err            error // the instance is broken
@@ -331,16 +335,25 @@ func (st *streamState) finish(res *execResult) {
 	res.rolesChanged = st.roles
 	res.deallocatedAll = st.deallocAll
 	res.discardedAll = st.discardAll
+	idle := st.lastType == 'Z' && st.txStatus == 'I'
 	if (st.dirty || st.w.cur.settingsPending) && res.err == nil {
-		if st.lastType != 'Z' || st.txStatus != 'I' {
+		if !idle {
 			st.w.cur.settingsPending = true
-			return
-		}
-		st.w.cur.settingsPending = false
-		if s, err := st.w.captureSettings(); err == nil {
-			res.settings = s
 		} else {
-			st.w.log.Warn().Err(err).Msg("could not capture session settings")
+			st.w.cur.settingsPending = false
+			if s, err := st.w.captureSettings(); err == nil {
+				res.settings = s
+			} else {
+				st.w.log.Warn().Err(err).Msg("could not capture session settings")
+			}
+		}
+	}
+	if (st.job.req.mayCreateTemp || st.w.cur.tempPending) && res.err == nil {
+		if !idle {
+			st.w.cur.tempPending = true
+		} else if objs, err := st.w.listTemp(); err == nil {
+			st.w.cur.tempPending = false
+			res.tempObjects = objs
 		}
 	}
 }

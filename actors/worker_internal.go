@@ -17,7 +17,7 @@ import (
 // connection, with DISCARD ALL: temporary tables, SQL-level prepared statements, cursors
 // WITH HOLD, advisory locks; the next connection then finds none of them. (With others
 // attached those belong to the shared session, see the README's known limits.)
-func (w *worker) cleanup(s *session, prefix string, drop []string, alone bool) error {
+func (w *worker) cleanup(s *session, prefix string, drop []string, alone bool, temp map[uint32]tempObject) error {
 	status, err := w.sync()
 	if err != nil {
 		return err
@@ -39,6 +39,9 @@ func (w *worker) cleanup(s *session, prefix string, drop []string, alone bool) e
 		// RESET ALL and RESET SESSION AUTHORIZATION went to this client's reset values.
 		w.cur = backendSession{user: s.user, startup: s.startup}
 		return nil
+	}
+	if err := w.dropTemp(temp); err != nil {
+		return err
 	}
 	rows, err := w.query("select name from pg_prepared_statements where starts_with(name, " + quoteLiteral(prefix) + ")")
 	if errors.Is(err, bridge.ErrBroken) {

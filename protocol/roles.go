@@ -31,7 +31,11 @@ func hasWordAt(s string, i int, w string) bool {
 		return false
 	}
 	for k := 0; k < len(w); k++ {
-		if s[i+k]|0x20 != w[k] {
+		c := s[i+k]
+		if c >= 'A' && c <= 'Z' {
+			c |= 0x20
+		}
+		if c != w[k] {
 			return false
 		}
 	}
@@ -40,4 +44,20 @@ func hasWordAt(s string, i int, w string) bool {
 
 func isWordByte(c byte) bool {
 	return c == '_' || c >= '0' && c <= '9' || c|0x20 >= 'a' && c|0x20 <= 'z' || c >= 0x80
+}
+
+// MentionsTemp reports whether SQL text may create a temporary object: it contains TEMP,
+// TEMPORARY or pg_temp as a whole word, in any case. Like MentionsRoles it is a cheap,
+// conservative test; the server then looks at what the statement really created.
+func MentionsTemp(sql string) bool {
+	for i := 0; i < len(sql); i++ {
+		c := sql[i] | 0x20
+		if c != 't' && c != 'p' || i > 0 && isWordByte(sql[i-1]) {
+			continue
+		}
+		if hasWordAt(sql, i, "temp") || hasWordAt(sql, i, "temporary") || hasWordAt(sql, i, "pg_temp") {
+			return true
+		}
+	}
+	return false
 }

@@ -29,3 +29,20 @@ func FuzzMentionsRoles(f *testing.F) {
 	f.Add("alter role x")
 	f.Fuzz(func(t *testing.T, s string) { MentionsRoles(s) })
 }
+
+func TestMentionsTemp(t *testing.T) {
+	for sql, want := range map[string]bool{
+		"create temp table t(x int)":          true,
+		"CREATE TEMPORARY VIEW v AS SELECT 1": true,
+		"create table pg_temp.t(x int)":       true,
+		"create temp sequence s":              true,
+		"select * from temperature":           false,
+		"create table template_x(x int)":      false,
+		"insert into my_temp values (1)":      false,
+		"":                                    false,
+	} {
+		if got := MentionsTemp(sql); got != want {
+			t.Errorf("MentionsTemp(%q) = %v", sql, got)
+		}
+	}
+}

@@ -178,3 +178,27 @@ func TestFidelity_noStatementRestartsTheInstance(t *testing.T) {
 		t.Fatalf("the instance restarted %d times", r)
 	}
 }
+
+// TestFidelity_temporaryObjectsWithOthersAttached: a client that leaves while others stay
+// attached drops the temporary tables, views and sequences it created (and only those).
+func TestFidelity_temporaryObjectsWithOthersAttached(t *testing.T) {
+	s := startServer(t, nil)
+	stays := connect(t, s.dsn(""))
+	mustExec(t, stays, "create temp table kept(x int)")
+	leaves := connect(t, s.dsn(""))
+	mustExec(t, leaves, "create temp table gone(x int)")
+	mustExec(t, leaves, "create temporary view gone_v as select 1 as x")
+	mustExec(t, leaves, "begin")
+	mustExec(t, leaves, "create temp sequence gone_s")
+	mustExec(t, leaves, "create table pg_temp.gone_in_tx(x int)")
+	mustExec(t, leaves, "commit")
+	mustExec(t, leaves, "create temp table gone_as as select 1 as x")
+	if err := leaves.Close(ctxT(t)); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(300 * time.Millisecond) // the server sees the disconnect and cleans up
+	if got := scalar[string](t, stays, "select coalesce(string_agg(relname, ',' order by relname), '') from pg_class where relnamespace = pg_my_temp_schema() and relkind in ('r','v','S')"); got != "kept" {
+		t.Fatalf("temporary relations left: %q", got)
+	}
+	mustExec(t, stays, "insert into kept values (1)")
+}
