@@ -41,6 +41,11 @@ type Options struct {
 	// DataDir keeps the database in a host directory (created, with a new cluster, when
 	// empty). Empty means in memory: the database disappears with the Server.
 	DataDir string
+	// LoadDataDir starts from an archive PGlite's dumpDataDir() wrote (a .tar.gz or .tar
+	// file): it is unpacked into DataDir, which must then be empty or new, or, without
+	// DataDir, into a temporary directory the in-memory database is copied from at boot
+	// (removed once it is up). See bridge.LoadDataDir.
+	LoadDataDir string
 	// Password requires SCRAM-SHA-256 authentication with this password. Empty means trust.
 	Password string
 	// Extensions lists the extension bundles CREATE EXTENSION may use (nil: all of them;
@@ -94,6 +99,11 @@ type Server struct {
 
 // Start starts a server and waits until the database accepts queries (or ctx ends).
 func Start(ctx context.Context, opts Options) (*Server, error) {
+	loaded, err := loadDataDir(&opts)
+	if err != nil {
+		return nil, err
+	}
+	defer loaded()
 	cfg, s, err := configure(opts)
 	if err != nil {
 		return nil, err

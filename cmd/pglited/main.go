@@ -32,6 +32,9 @@ Usage:
 
 Options:
   -D, --data-dir=DIR            database directory; empty keeps the database in memory [$PGDATA]
+      --load-data-dir=FILE      start from PGlite's dumpDataDir() archive (.tar.gz or .tar),
+                                unpacked into --data-dir, which must be empty or new, or
+                                without one into memory
   -h, --listen=HOST             TCP address to listen on; empty disables TCP [$PGHOST] (default 127.0.0.1)
   -p, --port=PORT               port number [$PGPORT] (default 5432)
   -k, --socket-dir=DIR          directory for the Unix socket .s.PGSQL.PORT; $PGHOST when it
@@ -120,6 +123,8 @@ func run(args []string, stderr io.Writer) int {
 		}
 	}
 	str(&dataDir, "data-dir", "D", "PGDATA", "", "")
+	var loadArchive string
+	str(&loadArchive, "load-data-dir", "", "", "", "")
 	// PGHOST names a TCP host, or a socket directory when it is a path, as in libpq.
 	defListen, defSocket := "127.0.0.1", ""
 	if h := os.Getenv("PGHOST"); strings.HasPrefix(h, "/") {
@@ -248,10 +253,16 @@ func run(args []string, stderr io.Writer) int {
 		}
 		cfg.TLS = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
 	}
-	return serve(cfg, shutdownTimeout, metricsAddr, log)
+	loaded, err := loadDataDir(loadArchive, &cfg)
+	if err != nil {
+		fmt.Fprintln(stderr, "pglited: --load-data-dir:", err)
+		return 1
+	}
+	defer loaded()
+	return serve(cfg, shutdownTimeout, metricsAddr, log, loaded)
 }
 
-func serve(cfg actors.Config, shutdownTimeout time.Duration, metricsAddr string, log zerolog.Logger) int {
+func serve(cfg actors.Config, shutdownTimeout time.Duration, metricsAddr string, log zerolog.Logger, loaded func()) int {
 	start := time.Now()
 	system := actors.NewSystem(log)
 	h, err := actors.Start(context.Background(), system, cfg)
@@ -290,6 +301,7 @@ func serve(cfg actors.Config, shutdownTimeout time.Duration, metricsAddr string,
 				return exitCode(err)
 			}
 			log.Info().Dur("startup", time.Since(start)).Msg("ready to accept connections")
+			loaded()
 			ready = nil
 		case sig := <-sigs:
 			switch {
