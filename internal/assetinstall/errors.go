@@ -23,7 +23,8 @@ func (e *NpmError) Error() string {
 	if out == "" {
 		return fmt.Sprintf("npm pack %s: %v", e.Spec, e.Err)
 	}
-	return fmt.Sprintf("npm pack %s: %v: %s", e.Spec, e.Err, summarize(out, 12))
+	// One line: npm's own lines joined, for a log line or a terminal's single error line.
+	return fmt.Sprintf("npm pack %s: %v: %s", e.Spec, e.Err, strings.Join(strings.Fields(strings.ReplaceAll(summarize(out, 12), "\n", " ; ")), " "))
 }
 
 func (e *NpmError) Unwrap() error { return e.Err }

@@ -28,6 +28,11 @@ func findNpm() (string, error) {
 // it wrote.
 func pack(ctx context.Context, npm string, p Package, dir string) (string, error) {
 	cmd := exec.CommandContext(ctx, npm, "pack", p.Spec(), "--pack-destination", dir, "--loglevel=error")
+	if os.Getenv("npm_config_fetch_retries") == "" && os.Getenv("NPM_CONFIG_FETCH_RETRIES") == "" {
+		// An unreachable registry is reported at once instead of after npm's back-off
+		// (about 70 s); set npm_config_fetch_retries to have npm retry.
+		cmd.Env = append(os.Environ(), "npm_config_fetch_retries=0")
+	}
 	// From the caller's working directory, so that a project .npmrc there applies too.
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
