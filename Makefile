@@ -4,7 +4,7 @@ GO        ?= go
 PORT      ?= 5432
 SUDO      := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: help run test test-short race bench fuzz assets psql lint check embed-assets build
+.PHONY: help run test test-short test-wazero test-wasmtime test-nocgo race bench fuzz assets psql lint check embed-assets build
 
 help: ## show targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -31,6 +31,17 @@ test: assets psql ## run every test, with the race detector
 	$(GO) test -race -timeout 20m ./...
 	cd test/pgtest/migrators && $(GO) vet ./... && $(GO) test -race ./... # the goose and golang-migrate adapters, a module of their own
 	$(MAKE) --no-print-directory regress-check
+	$(MAKE) --no-print-directory test-wazero
+	$(MAKE) --no-print-directory test-nocgo
+
+test-wazero: assets ## the bridge, integration and pgtest suites on wazero (make test runs the rest on the default engine)
+	PGLITE_ENGINE=wazero $(GO) test ./bridge ./test ./test/pgtest -count=1
+
+test-wasmtime: assets ## the same suites on wasmtime
+	PGLITE_ENGINE=wasmtime $(GO) test ./bridge ./test ./test/pgtest -count=1
+
+test-nocgo: assets ## a CGO_ENABLED=0 build (wazero only), and its engine and bridge tests
+	CGO_ENABLED=0 $(GO) build ./... && CGO_ENABLED=0 $(GO) test ./emscripten/... ./bridge -count=1
 
 test-short: assets ## quick tests only
 	$(GO) test -short ./...

@@ -32,7 +32,7 @@ var (
 )
 
 // DefaultEngine is the engine an empty Config.Engine selects: $PGLITE_ENGINE when set,
-// else wazero.
+// else wasmtime where the build has it (cgo on linux or macOS, amd64 or arm64), else wazero.
 func DefaultEngine() string {
 	name, err := emscripten.ResolveEngine("")
 	if err != nil {

@@ -140,18 +140,30 @@ func EngineVersion(name string) string {
 }
 
 // ResolveEngine says which engine a RuntimeConfig.Engine value selects: the value itself,
-// else $PGLITE_ENGINE, else the default (wazero). An unknown name, or wasmtime in a build
-// without it, is an error.
+// else $PGLITE_ENGINE, else DefaultEngine. An unknown name, or wasmtime in a build without
+// it, is an error.
 func ResolveEngine(name string) (string, error) { return chooseEngine(name) }
 
+// DefaultEngine is the engine used when neither the configuration nor $PGLITE_ENGINE names
+// one: wasmtime where the build has it (cgo on linux or macOS, amd64 or arm64), else wazero.
+func DefaultEngine() string {
+	if WasmtimeAvailable {
+		return EngineWasmtime
+	}
+	return EngineWazero
+}
+
 // chooseEngine resolves the configured engine name: the config, then $PGLITE_ENGINE, then
-// wazero.
+// DefaultEngine.
 func chooseEngine(name string) (string, error) {
 	if name == "" {
 		name = strings.TrimSpace(os.Getenv(EngineEnv))
 	}
+	if name == "" {
+		name = DefaultEngine()
+	}
 	switch strings.ToLower(name) {
-	case "", EngineWazero:
+	case EngineWazero:
 		return EngineWazero, nil
 	case EngineWasmtime:
 		if !WasmtimeAvailable {

@@ -85,6 +85,9 @@ func TestEngineVersion(t *testing.T) {
 	if EngineVersion(EngineWazero) == "" || (WasmtimeAvailable && EngineVersion(EngineWasmtime) == "") {
 		t.Fatal("an engine in the build has no version")
 	}
+	if want := map[bool]string{true: EngineWasmtime, false: EngineWazero}[WasmtimeAvailable]; DefaultEngine() != want {
+		t.Fatalf("DefaultEngine() = %s, want %s", DefaultEngine(), want)
+	}
 	if _, err := ResolveEngine("v8"); err == nil {
 		t.Fatal("an unknown engine name was accepted")
 	}

@@ -14,13 +14,14 @@ import (
 const hostModuleName = "pglite-go.host"
 
 // RuntimeConfig configures a Runtime. The zero value compiles without a cache, on the
-// engine $PGLITE_ENGINE names (wazero when unset).
+// engine $PGLITE_ENGINE names (DefaultEngine when unset).
 type RuntimeConfig struct {
 	// CacheDir holds the engine's compilation cache. Empty disables the on-disk cache.
 	CacheDir string
 	// CompilationWorkers is the number of goroutines compiling one module (default: 2).
 	CompilationWorkers int
-	// Engine is EngineWazero or EngineWasmtime; empty reads $PGLITE_ENGINE.
+	// Engine is EngineWazero or EngineWasmtime; empty reads $PGLITE_ENGINE, then takes
+	// DefaultEngine.
 	Engine string
 }
 

@@ -68,8 +68,9 @@ Options:
                                 how long running queries may finish at shutdown (default 10s)
       --log-level=LEVEL         debug, info, warn or error (default info) [$PGLITE_LOG_LEVEL]
       --log-format=FORMAT       console or json (default console) [$PGLITE_LOG_FORMAT]
-      --engine=ENGINE           WebAssembly engine: wazero, or wasmtime in a cgo build
-                                [$PGLITE_ENGINE] (default wazero)
+      --engine=ENGINE           WebAssembly engine: wasmtime (cgo builds only) or wazero
+                                [$PGLITE_ENGINE] (default wasmtime where the build has it,
+                                else wazero)
       --assets-dir=DIR          PGlite assets (default: ./assets/pglite-0.5.16 upward, else the
                                 user cache, fetched there once with npm) [$PGLITE_ASSETS_DIR]
       --version                 show the versions of pglited, PGlite, PostgreSQL and the
