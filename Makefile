@@ -32,6 +32,7 @@ test: assets psql ## run every test, with the race detector
 	cd test/pgtest/migrators && $(GO) vet ./... && $(GO) test -race ./... # the goose and golang-migrate adapters, a module of their own
 	$(MAKE) --no-print-directory regress-check
 	$(MAKE) --no-print-directory test-wazero
+	$(MAKE) --no-print-directory regress-check-wazero
 	$(MAKE) --no-print-directory test-nocgo
 
 test-wazero: assets ## the bridge, integration and pgtest suites on wazero (make test runs the rest on the default engine)
@@ -60,12 +61,15 @@ SOAK_DURATION ?= 10m
 soak: assets ## run the daemon under transfers, faults, bad input and SIGKILLs for $(SOAK_DURATION)
 	SOAK_DURATION=$(SOAK_DURATION) $(GO) test ./test/soak -run '^TestSoak$$' -count=1 -v -timeout 0
 
-.PHONY: regress regress-check regress-update
+.PHONY: regress regress-check regress-check-wazero regress-update
 regress: build psql ## PostgreSQL 18.6's regression suite against bin/pglited: N passed, M failed; diffs in test/regress/out
 	$(GO) run ./test/regress/cmd/regress
 
 regress-check: build psql ## the regression suite; fails when a test of test/regress/passing.txt fails
 	$(GO) run ./test/regress/cmd/regress -check
+
+regress-check-wazero: build psql ## the same on the wazero engine, against test/regress/passing-wazero.txt
+	PGLITE_ENGINE=wazero $(GO) run ./test/regress/cmd/regress -check -passing test/regress/passing-wazero.txt
 
 regress-update: build psql ## the regression suite; adds the tests that now pass to test/regress/passing.txt
 	$(GO) run ./test/regress/cmd/regress -update
