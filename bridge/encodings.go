@@ -22,13 +22,13 @@ func init() {
 	})
 	emscripten.ProvideImport("report_invalid_encoding", "iii", "", func(p *emscripten.Process, s []uint64) {
 		enc, str, n := int32(s[0]), uint32(s[1]), int32(s[2])
-		raiseError(p, sqlstate("22021"), fmt.Sprintf("invalid byte sequence for encoding %q: %s",
-			encodingName(enc), charBytes(p, enc, str, n)))
+		raiseError(p, "22021", fmt.Sprintf("invalid byte sequence for encoding %q: %s",
+			encodingName(enc), charBytes(p, enc, str, n)), "")
 	})
 	emscripten.ProvideImport("report_untranslatable_char", "iiii", "", func(p *emscripten.Process, s []uint64) {
 		src, dst, str, n := int32(s[0]), int32(s[1]), uint32(s[2]), int32(s[3])
-		raiseError(p, sqlstate("22P05"), fmt.Sprintf("character with byte sequence %s in encoding %q has no equivalent in encoding %q",
-			charBytes(p, src, str, n), encodingName(src), encodingName(dst)))
+		raiseError(p, "22P05", fmt.Sprintf("character with byte sequence %s in encoding %q has no equivalent in encoding %q",
+			charBytes(p, src, str, n), encodingName(src), encodingName(dst)), "")
 	})
 }
 
@@ -99,27 +99,4 @@ func encodingName(enc int32) string {
 		return encodingNames[enc]
 	}
 	return fmt.Sprintf("encoding %d", enc)
-}
-
-// sqlstate packs a five-character SQLSTATE as MAKE_SQLSTATE does.
-func sqlstate(code string) uint64 {
-	var v uint64
-	for i := 0; i < 5; i++ {
-		v |= uint64((code[i]-'0')&0x3F) << (6 * i)
-	}
-	return v
-}
-
-// raiseError raises ereport(ERROR) in the guest from a host function; it does not return.
-func raiseError(p *emscripten.Process, code uint64, msg string) {
-	if p.CallNested("errstart", elevelError, 0) == 0 {
-		return
-	}
-	p.CallNested("errcode", code)
-	sp := p.StackPointer()
-	if ptr, err := p.StackString(strings.ReplaceAll(msg, "%", "%%")); err == nil {
-		p.CallNested("errmsg_internal", uint64(ptr), 0)
-	}
-	p.SetStackPointer(sp)
-	p.CallNested("errfinish", 0, 0, 0)
 }

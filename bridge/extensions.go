@@ -440,31 +440,12 @@ func (w *guestWriter) mkdirAll(d string) error {
 	return nil
 }
 
-// PostgreSQL error levels and codes used when the host raises an error in the guest.
-const (
-	elevelError = 21 // ERROR in utils/elog.h
-	// sqlstateFeatureNotSupported is MAKE_SQLSTATE('0','A','0','0','0').
-	sqlstateFeatureNotSupported = ('0'-'0')&0x3F | (('A'-'0')&0x3F)<<6
-)
-
 // raiseUnresolved is emscripten.ProcessConfig.OnUnresolved for backend processes: a side
 // module called a symbol pglite.wasm does not export (contract §9 pitfall 15, e.g. the
 // encoding conversion modules). Instead of trapping, which would end the instance, it
 // raises ereport(ERROR) inside the guest; PostgreSQL unwinds to its error handler and the
 // session goes on.
 func raiseUnresolved(p *emscripten.Process, lib, symbol string) {
-	if p.CallNested("errstart", elevelError, 0) == 0 {
-		return
-	}
-	p.CallNested("errcode", sqlstateFeatureNotSupported)
-	msg := fmt.Sprintf("%s needs symbol %q, which this build of PostgreSQL (pglite.wasm) does not export",
-		path.Base(lib), symbol)
-	sp := p.StackPointer()
-	ptr, err := p.StackString(strings.ReplaceAll(msg, "%", "%%"))
-	if err != nil {
-		return
-	}
-	p.CallNested("errmsg_internal", uint64(ptr), 0)
-	p.SetStackPointer(sp)
-	p.CallNested("errfinish", 0, 0, 0) // longjmps (or exits 100) and does not return
+	raiseError(p, "0A000", fmt.Sprintf("%s needs symbol %q, which this build of PostgreSQL (pglite.wasm) does not export",
+		path.Base(lib), symbol), "")
 }

@@ -1,14 +1,8 @@
 package bridge
 
 import (
-	"strings"
-
 	"github.com/pglite-go/pglite/emscripten"
 )
-
-// sqlstateStatementTooComplex is MAKE_SQLSTATE('5','4','0','0','1'), ERRCODE_STATEMENT_TOO_COMPLEX.
-const sqlstateStatementTooComplex = ('5'-'0')&0x3F | (('4'-'0')&0x3F)<<6 | (('0'-'0')&0x3F)<<12 |
-	(('0'-'0')&0x3F)<<18 | (('1'-'0')&0x3F)<<24
 
 // raiseStackDepth is emscripten.ProcessConfig.OnStackOverflow for backend processes. The
 // engine's call stack ran out below an invoke_* frame before PostgreSQL's own
@@ -38,18 +32,6 @@ func raiseStackDepth(p *emscripten.Process) {
 		}
 	}
 	p.SetStackPointer(sp)
-	if p.CallNested("errstart", elevelError, 0) == 0 {
-		return
-	}
-	p.CallNested("errcode", sqlstateStatementTooComplex)
-	if msg, err := p.StackString("stack depth limit exceeded"); err == nil {
-		p.CallNested("errmsg", uint64(msg), 0)
-	}
-	hint := "Increase the configuration parameter \"max_stack_depth\" (currently " + depthKB +
-		"kB), after ensuring the platform's stack depth limit is adequate."
-	if h, err := p.StackString(strings.ReplaceAll(hint, "%", "%%")); err == nil {
-		p.CallNested("errhint", uint64(h), 0)
-	}
-	p.SetStackPointer(sp)
-	p.CallNested("errfinish", 0, 0, 0) // longjmps and does not return
+	raiseError(p, "54001", "stack depth limit exceeded", "Increase the configuration parameter \"max_stack_depth\" (currently "+
+		depthKB+"kB), after ensuring the platform's stack depth limit is adequate.")
 }
