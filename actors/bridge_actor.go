@@ -585,7 +585,7 @@ func (b *bridgeActor) relisten(again []string) {
 	b.internal(func(w *worker) (func(), error) {
 		var sql string
 		for _, ch := range again {
-			sql += "LISTEN " + quoteIdent(ch) + ";"
+			sql += "LISTEN " + protocol.QuoteIdent(ch) + ";"
 		}
 		_, err := w.query(sql)
 		return nil, err

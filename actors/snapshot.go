@@ -9,6 +9,7 @@ import (
 	"github.com/asynkron/protoactor-go/actor"
 
 	"github.com/pglite-go/pglite/bridge"
+	"github.com/pglite-go/pglite/protocol"
 )
 
 // SnapshotRequest asks the Bridge to freeze its in-memory instance into a bridge.Template
@@ -145,7 +146,7 @@ func (w *worker) snapshot(pseudo *session, checkpoint bool, listening []string) 
 	}
 	var sql string
 	for _, ch := range listening {
-		sql += "LISTEN " + quoteIdent(ch) + ";"
+		sql += "LISTEN " + protocol.QuoteIdent(ch) + ";"
 	}
 	if _, err := w.query(sql); errors.Is(err, bridge.ErrBroken) {
 		return nil, err

@@ -406,9 +406,6 @@ func dataRow(m []byte) []string {
 	return out
 }
 
-func quoteIdent(s string) string   { return `"` + strings.ReplaceAll(s, `"`, `""`) + `"` }
-func quoteLiteral(s string) string { return `'` + strings.ReplaceAll(s, `'`, `''`) + `'` }
-
 // endTimedOut ends the session a session timeout belongs to, with PostgreSQL's FATAL: the
 // job's own session (it reports true: the job must not run on), or an earlier owner, which
 // the Bridge actor ends.

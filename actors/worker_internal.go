@@ -43,7 +43,7 @@ func (w *worker) cleanup(s *session, prefix string, drop []string, alone bool, t
 	if err := w.dropTemp(temp); err != nil {
 		return err
 	}
-	rows, err := w.query("select name from pg_prepared_statements where starts_with(name, " + quoteLiteral(prefix) + ")")
+	rows, err := w.query("select name from pg_prepared_statements where starts_with(name, " + protocol.QuoteLiteral(prefix) + ")")
 	if errors.Is(err, bridge.ErrBroken) {
 		return err
 	}
@@ -52,7 +52,7 @@ func (w *worker) cleanup(s *session, prefix string, drop []string, alone bool, t
 		msgs = append(msgs, protocol.CloseStatement(r[0])...)
 	}
 	for _, ch := range drop {
-		msgs = append(msgs, mustEncode(&pgproto3.Query{String: "UNLISTEN " + quoteIdent(ch)})...)
+		msgs = append(msgs, mustEncode(&pgproto3.Query{String: "UNLISTEN " + protocol.QuoteIdent(ch)})...)
 	}
 	if len(msgs) > 0 {
 		msgs = append(msgs, mustEncode(&pgproto3.Sync{})...)

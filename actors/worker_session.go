@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/pglite-go/pglite/bridge"
+	"github.com/pglite-go/pglite/protocol"
 )
 
 // The backend holds one client's session state at a time. A PostgreSQL backend gets its
@@ -130,7 +131,7 @@ func (w *worker) switchTo(sess *session) error {
 				b.WriteString(", ")
 			}
 			first = false
-			fmt.Fprintf(&b, "pg_catalog.set_config(%s, %s, false)", quoteLiteral(k), quoteLiteral(sess.settings[k]))
+			fmt.Fprintf(&b, "pg_catalog.set_config(%s, %s, false)", protocol.QuoteLiteral(k), protocol.QuoteLiteral(sess.settings[k]))
 		}
 	}
 	if _, err := w.query(b.String()); err != nil {

@@ -51,7 +51,7 @@ func (inst *Instance) bootDatabase(ctx context.Context, fresh bool) error {
 
 // createDatabase runs CREATE DATABASE name on the booted backend.
 func (inst *Instance) createDatabase(name string) error {
-	q, _ := (&pgproto3.Query{String: "CREATE DATABASE " + quoteIdentifier(name)}).Encode(nil)
+	q, _ := (&pgproto3.Query{String: "CREATE DATABASE " + protocol.QuoteIdent(name)}).Encode(nil)
 	var scan protocol.BackendScanner
 	var sqlErr error
 	err := inst.Exec(context.Background(), q, func(b []byte) error {
@@ -80,15 +80,4 @@ func (inst *Instance) dropProcess() {
 		inst.proc = nil
 	}
 	inst.broken = nil
-}
-
-func quoteIdentifier(s string) string {
-	out := []byte{'"'}
-	for i := 0; i < len(s); i++ {
-		if s[i] == '"' {
-			out = append(out, '"')
-		}
-		out = append(out, s[i])
-	}
-	return string(append(out, '"'))
 }
