@@ -171,7 +171,7 @@ func (w *worker) run(j *execJob) execResult {
 		if t, bad := w.inst.CopyViolation(); bad {
 			// PostgreSQL ends a connection that breaks the COPY protocol; here only this
 			// one, while the backend got a CopyFail in its place.
-			w.send(j.sess.pid, &SessionTerminated{Message: bridge.CopyViolationFatal(t)})
+			w.send(j.sess.pid, &SessionTerminated{Message: protocol.CopyInFatal(t)})
 			st.buf, st.gone = st.buf[:0], true
 			break
 		}

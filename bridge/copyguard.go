@@ -112,10 +112,7 @@ func messageLen(in []byte, off int) int {
 }
 
 // CopyViolation reports the message type a client sent during COPY FROM STDIN that the
-// guard refused in the last Exec: its connection must be ended with CopyViolationFatal.
+// guard refused in the last Exec: its connection must be ended with protocol.CopyInFatal.
 func (inst *Instance) CopyViolation() (byte, bool) {
 	return inst.guard.violation, inst.guard.violation != 0
 }
-
-// CopyViolationFatal is PostgreSQL's FATAL for such a message.
-func CopyViolationFatal(t byte) []byte { return protocol.CopyInFatal(t) }
