@@ -34,6 +34,9 @@ type outItem struct {
 	final bool // close the connection after writing
 }
 
+// errClientGone is the write error once the client has gone.
+var errClientGone = errors.New("actors: client disconnected")
+
 // errClientNotReading is the write error of a client that read nothing for the timeout.
 var errClientNotReading = errors.New("actors: the client stopped reading its results")
 

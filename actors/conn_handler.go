@@ -7,7 +7,6 @@ import (
 	"net"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
@@ -15,6 +14,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/pglite-go/pglite/protocol"
+	"github.com/pglite-go/pglite/session"
 	"github.com/pglite-go/pglite/socket"
 )
 
@@ -31,25 +31,19 @@ type connHandler struct {
 	overLimit bool
 	log       zerolog.Logger
 
-	namer     protocol.Namer
-	prepared  preparedStore // the client's named statements (see preparedStore)
+	sess      *session.Session // once attached
 	output    *clientOutput
-	credits   chan struct{}
 	gone      chan struct{}
 	goneOnce  sync.Once
-	attached  bool
 	closing   bool
-	stopped   atomic.Bool // closing, for the reader goroutine
 	timer     *time.Timer
 	cancelKey []byte
 }
 
 func newConnHandler(cfg *Config, id uint64, conn net.Conn, bridge, router *actor.PID, overLimit bool) actor.Actor {
 	return &connHandler{cfg: cfg, id: id, conn: conn, bridge: bridge, router: router, overLimit: overLimit,
-		log:     cfg.Logger.With().Str("component", "conn").Uint64("conn_id", id).Str("remote_addr", conn.RemoteAddr().String()).Logger(),
-		namer:   protocol.NewNamer(uint32(id)),
-		gone:    make(chan struct{}),
-		credits: make(chan struct{}, maxQueuedBatches)}
+		log:  cfg.Logger.With().Str("component", "conn").Uint64("conn_id", id).Str("remote_addr", conn.RemoteAddr().String()).Logger(),
+		gone: make(chan struct{})}
 }
 
 // Receive implements actor.Actor.
@@ -69,13 +63,9 @@ func (h *connHandler) Receive(ctx actor.Context) {
 	case *AttachReply:
 		h.attached2(ctx, m)
 	case *attachTimeout:
-		if !h.attached {
+		if h.sess == nil {
 			h.fatal(ctx, protocol.CannotConnectNow(""))
 		}
-	case *clientFatal:
-		h.fatal(ctx, m.msg)
-	case *NotificationArrived:
-		h.write(outItem{data: m.Data})
 	case *SessionTerminated:
 		h.fatal(ctx, m.Message)
 	case *clientGone:
@@ -148,8 +138,7 @@ func (h *connHandler) handshaken(ctx actor.Context, m *handshaken) {
 	}
 	h.cancelKey = key
 	h.attach = &AttachRequest{ConnID: h.id, User: user, Database: db, Settings: settings,
-		CancelPID: uint32(h.id), CancelKey: key, Output: h.output, Gone: h.gone, Credits: h.credits,
-		Prepared: &h.prepared}
+		CancelPID: uint32(h.id), CancelKey: key, Client: &clientPort{h: h, system: system, self: self}}
 	if h.bridge == nil {
 		ctx.Request(h.router, &lookupBridge{Database: db})
 	} else {
@@ -197,13 +186,16 @@ func (h *connHandler) attached2(ctx actor.Context, m *AttachReply) {
 		h.timer.Stop()
 	}
 	if h.closing {
+		if m.Session != nil {
+			m.Session.Detach()
+		}
 		return
 	}
 	if m.Fatal != nil {
 		h.fatal(ctx, m.Fatal)
 		return
 	}
-	h.attached = true
+	h.sess = m.Session
 	var b []byte
 	b, _ = (&pgproto3.AuthenticationOk{}).Encode(b)
 	for _, p := range m.Params {
@@ -212,7 +204,7 @@ func (h *connHandler) attached2(ctx actor.Context, m *AttachReply) {
 	b = appendBackendKey(b, uint32(h.id), h.cancelKey)
 	b, _ = (&pgproto3.ReadyForQuery{TxStatus: 'I'}).Encode(b)
 	h.write(outItem{data: b})
-	h.startReader(ctx.ActorSystem(), ctx.Self())
+	h.startReader(ctx.ActorSystem(), ctx.Self(), h.sess)
 }
 
 // appendBackendKey encodes BackendKeyData with a key of any length (protocol 3.2 allows up
@@ -230,8 +222,7 @@ func (h *connHandler) write(item outItem) {
 	}
 	if !h.output.post(item) {
 		h.log.Warn().Msg("client is not reading; dropping it")
-		h.closing = true
-		h.stopped.Store(true)
+		h.stopSession()
 	}
 }
 
@@ -246,16 +237,23 @@ func (h *connHandler) fatal(ctx actor.Context, msg []byte) {
 		return
 	}
 	h.write(outItem{data: msg, final: true})
+	h.stopSession()
+}
+
+// stopSession marks the handler closing and makes its reader drop what the client sends.
+func (h *connHandler) stopSession() {
 	h.closing = true
-	h.stopped.Store(true)
+	if h.sess != nil {
+		h.sess.Stop()
+	}
 }
 
 // shutdown closes the socket and tells the Bridge the session is gone.
 func (h *connHandler) shutdown(ctx actor.Context) {
-	h.stopped.Store(true)
+	h.stopSession()
 	h.goneOnce.Do(func() { close(h.gone) })
-	if h.attached {
-		ctx.Send(h.bridge, &DetachRequest{ConnID: h.id})
+	if h.sess != nil {
+		h.sess.Detach()
 	}
 	if h.timer != nil {
 		h.timer.Stop()

@@ -35,65 +35,50 @@ func (b *bridgeActor) drainStep(ctx actor.Context) {
 	}
 	self, system := ctx.Self(), ctx.ActorSystem()
 	tick := func() { time.AfterFunc(50*time.Millisecond, func() { system.Root.Send(self, &drainTick{}) }) }
+	if b.backend != nil {
+		b.backend.RefuseSessions()
+	}
 	if d.smart {
-		if b.clientSessions() > 0 && time.Now().Before(d.deadline) {
+		if b.backend != nil && b.backend.ClientCount() > 0 && time.Now().Before(d.deadline) {
 			tick()
 			return
 		}
 		d.smart = false // everyone left, or time is up: go on as a fast shutdown
 	}
-	if b.busy || !b.ready {
-		if b.busy && time.Now().After(d.deadline) && b.inst != nil {
+	if b.backend != nil && !d.frozen {
+		b.backend.Freeze()
+		d.frozen = true
+	}
+	if b.booting || !b.ready {
+		tick()
+		return
+	}
+	if b.backend.Busy() {
+		if time.Now().After(d.deadline) {
 			switch {
 			case !d.terminated:
 				// The session hears 57P01 before the cancel's 57014 could reach it; the
 				// query is cancelled at the next tick.
 				b.log.Warn().Msg("shutdown deadline passed; terminating the running query")
-				if s := b.sessions[b.holder]; s != nil && s.pid != nil && s.api == nil {
-					ctx.Send(s.pid, &SessionTerminated{Message: protocol.AdminShutdown()})
-				}
+				b.backend.TerminateRunning(protocol.AdminShutdown())
 				d.terminated = true
 			case !d.cancelled:
-				b.inst.Cancel()
+				b.backend.Instance().Cancel()
 				d.cancelled = true
 			}
 		}
 		tick()
 		return
 	}
-	for _, s := range b.sessions {
-		if s.pid != nil && s.api == nil {
-			ctx.Send(s.pid, &SessionTerminated{Message: protocol.AdminShutdown()})
-		}
-	}
-	b.sessions, b.waiting, b.holder = map[uint64]*session{}, nil, 0
-	d.closing, b.busy = true, true
-	w := b.worker
-	b.jobs <- func(*grant) {
-		if st, err := w.sync(); err == nil && st != 'I' {
-			_, _ = w.query("ROLLBACK")
-		}
-		err := w.inst.Close()
-		w.inst = nil
-		system.Root.Send(self, &instanceClosed{err: err})
-	}
+	d.closing = true
+	be := b.backend
+	go func() { system.Root.Send(self, &instanceClosed{err: be.Close(true)}) }()
 }
 
 func (b *bridgeActor) closedInstance(ctx actor.Context, m *instanceClosed) {
-	b.busy, b.ready, b.inst = false, false, nil
+	b.ready = false
 	b.log.Info().Err(m.err).Msg("postgres shut down")
 	if b.draining != nil && b.draining.replyTo != nil {
 		ctx.Request(b.draining.replyTo, &ShutdownReply{Err: m.err}) // Request: the Supervisor learns which Bridge stopped
 	}
-}
-
-// clientSessions counts the sessions of connected clients (not API queries).
-func (b *bridgeActor) clientSessions() int {
-	n := 0
-	for _, s := range b.sessions {
-		if s.pid != nil && s.api == nil && !s.detached {
-			n++
-		}
-	}
-	return n
 }

@@ -1,13 +1,13 @@
 package actors
 
 import (
-	"io"
 	"net"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
 
 	"github.com/pglite-go/pglite/bridge"
+	"github.com/pglite-go/pglite/session"
 	"github.com/pglite-go/pglite/socket"
 )
 
@@ -17,7 +17,7 @@ import (
 // --- ConnectionHandler -> Bridge -------------------------------------------------------------
 
 // AttachRequest registers a new client session with the Bridge after authentication. The
-// Bridge checks the role and answers with *AttachReply.
+// Bridge's session.Backend checks the database and role and answers with *AttachReply.
 type AttachRequest struct {
 	ConnID    uint64
 	User      string
@@ -25,63 +25,15 @@ type AttachRequest struct {
 	Settings  map[string]string // startup parameters that are session settings
 	CancelPID uint32
 	CancelKey []byte
-	// Output takes the backend's answers to the client's requests, in order, written by
-	// whichever goroutine runs them. A write blocks while the client does not read and fails
-	// once the client is gone or was dropped for not reading.
-	Output io.Writer
-	// Gone is closed when the client disconnects; a streaming Exec stops waiting for it.
-	Gone <-chan struct{}
-	// Credits holds one token per ExecRequest the client has sent and the Bridge has not
-	// yet taken up; the reader waits when it is full, so a client that sends faster than
-	// the backend runs (a huge pipeline, a big COPY) queues a bounded amount.
-	Credits chan struct{}
-	// Prepared keeps the client's named statements, to prepare them again after another
-	// client's DEALLOCATE ALL or DISCARD ALL.
-	Prepared *preparedStore
+	Client    session.Client // the connection the session answers
 }
 
-// AttachReply carries the ParameterStatus values to greet the client with, or the FATAL
-// error to send it (for example an unknown role).
+// AttachReply carries the client's session and the ParameterStatus values to greet it
+// with, or the FATAL error to send it (for example an unknown role).
 type AttachReply struct {
-	Params [][2]string
-	Fatal  []byte // an encoded ErrorResponse; nil on success
-}
-
-// ExecRequest carries whole frontend messages of one client, already rewritten for its
-// session. The Bridge queues it behind other clients' leases and runs it in order; while a
-// COPY FROM STDIN of that client runs, its next requests feed the COPY instead.
-type ExecRequest struct {
-	ConnID uint64
-	// Segments run in order; internal ones (closing the client's previous unnamed
-	// statement or portal, which are named per client to keep them private) have their
-	// output discarded.
-	Segments []Segment
-	// Listen and Unlisten list the channels this batch subscribes or drops (parsed from its
-	// SQL); they take effect when a LISTEN/UNLISTEN command completes.
-	Listen, Unlisten []string
-	UnlistenAll      bool
-	// queued is when the Bridge received it, for the lease-wait metric.
-	queued time.Time
-	// grant is the sending reader's offer to run the batch itself (see grant).
-	grant *grant
-	// reprepare: another client's DEALLOCATE ALL or DISCARD ALL dropped this client's
-	// statements; prepare them again first.
-	reprepare bool
-	// mayCreateTemp: its SQL mentions TEMP, TEMPORARY or pg_temp, so the server looks for
-	// temporary objects it created (see tempobjects.go).
-	mayCreateTemp bool
-}
-
-// Segment is a run of whole frontend messages.
-type Segment struct {
-	Data     []byte
-	Internal bool
-}
-
-// DetachRequest tells the Bridge a client is gone: roll back its transaction and release its
-// statements, subscriptions and lease.
-type DetachRequest struct {
-	ConnID uint64
+	Session *session.Session
+	Params  [][2]string
+	Fatal   []byte // an encoded ErrorResponse; nil on success
 }
 
 // CancelRequest is a client's CancelRequest packet, relayed by the Listener.
@@ -92,14 +44,8 @@ type CancelRequest struct {
 
 // --- Bridge -> ConnectionHandler -------------------------------------------------------------
 
-// NotificationArrived is a NOTIFY for a channel the client listens on: an encoded
-// NotificationResponse to write while the client is idle or busy.
-type NotificationArrived struct {
-	Data []byte
-}
-
-// SessionTerminated ends a session from the server side (idle-in-transaction timeout,
-// shutdown, Bridge restart): write Message and close.
+// SessionTerminated ends a session from the server side (a timeout, a shutdown, a failed
+// instance, a protocol violation): write Message and close.
 type SessionTerminated struct {
 	Message []byte
 }
@@ -123,6 +69,9 @@ type QueryReply struct {
 	Tag     string
 	Err     error
 }
+
+// QueryError is a PostgreSQL error returned to a QueryRequest.
+type QueryError = session.QueryError
 
 // ServeConn hands the Listener a connection made in-process (for example one end of a
 // net.Pipe), to be served like an accepted client: no port or socket is involved. After
@@ -185,65 +134,38 @@ type DatabaseStopped struct {
 func (*drainTick) IgnoreDeadLetterLogging()     {}
 func (*recycleCheck) IgnoreDeadLetterLogging()  {}
 func (*idleStop) IgnoreDeadLetterLogging()      {}
-func (*idleCheck) IgnoreDeadLetterLogging()     {}
 func (*attachTimeout) IgnoreDeadLetterLogging() {}
 
-// --- Internal: Bridge and its worker goroutine ------------------------------------------------
+// --- Internal: Bridge and its Backend -----------------------------------------------------------
 
-// instanceOpened reports the worker's boot of the instance.
+// instanceOpened reports the boot of the instance and its Backend.
 type instanceOpened struct {
-	inst  *bridge.Instance
-	err   error
-	info  bootInfo
-	timed bridge.Timings
+	backend *session.Backend
+	err     error
+	timed   bridge.Timings
 }
 
-// jobDone reports a finished client batch. next is the finishing goroutine's offer to run
-// the following job; w tells a stale report (from before a restart) from a current one.
-type jobDone struct {
-	res  execResult
-	next *grant
-	w    *worker
+// backendBroken reports that backend gen's instance failed (session.Config.Broken).
+type backendBroken struct {
+	gen int64
+	err error
 }
 
-// inputWanted is the worker asking for a client's next request during COPY FROM STDIN.
-type inputWanted struct{ connID uint64 }
-
-// internalRan reports the Bridge's own backend work; apply runs on the actor.
-type internalRan struct {
-	err   error
-	apply []func()
-}
-
-// cleanupDone reports the release of a departed session's backend state.
-type cleanupDone struct {
-	connID uint64
-	err    error
-}
-
-// apiDone reports an embedding QueryRequest.
-type apiDone struct {
-	connID uint64
-	reply  *QueryReply
-	err    error
-}
+// backendIdle reports that nothing runs or waits on backend gen (session.Config.Idle).
+type backendIdle struct{ gen int64 }
 
 // instanceClosed reports the clean shutdown of PostgreSQL at the end of a drain.
 type instanceClosed struct{ err error }
 
-// instanceRecycled reports the worker's shutdown and new boot of an idle instance.
+// instanceRecycled reports the shutdown of an idle instance and the boot of the next.
 type instanceRecycled struct {
-	inst   *bridge.Instance
-	err    error
-	info   bootInfo
-	before uint64 // the old instance's linear memory
-	took   time.Duration
+	backend *session.Backend
+	err     error
+	before  uint64 // the old instance's linear memory
+	took    time.Duration
 }
 
 // --- Internal: timers --------------------------------------------------------------------------
-
-// idleCheck checks a session left idle inside a transaction.
-type idleCheck struct{ connID uint64 }
 
 // idleStop asks the Bridge to check whether it has stayed without sessions.
 type idleStop struct{}
@@ -261,9 +183,6 @@ type handshaken struct {
 	hs  *socket.Handshake
 	err error
 }
-
-// clientFatal carries a protocol error found by the reader, to send before closing.
-type clientFatal struct{ msg []byte }
 
 // clientGone reports that the client closed, failed or sent Terminate.
 type clientGone struct{ err error }
@@ -290,10 +209,3 @@ type bridgeFound struct {
 
 // bridgeIdle tells the Supervisor a Bridge has had no sessions for IdleTimeout.
 type bridgeIdle struct{ name string }
-
-// sessionTimedOut: a session timeout of a client that no longer holds the backend expired
-// (see bridge.SessionTimeout); the Bridge ends that client's session.
-type sessionTimedOut struct {
-	connID uint64
-	fatal  []byte
-}

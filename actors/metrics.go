@@ -46,9 +46,7 @@ func (m *Metrics) WritePrometheus(w io.Writer) {
 	}
 }
 
-func (m *Metrics) leaseWaited(since time.Time) {
-	if !since.IsZero() {
-		m.leaseWaitNs.Add(uint64(time.Since(since)))
-		m.leaseWaits.Add(1)
-	}
+func (m *Metrics) leaseWaited(d time.Duration) {
+	m.leaseWaitNs.Add(uint64(max(d, 0)))
+	m.leaseWaits.Add(1)
 }

@@ -1,12 +1,12 @@
 package actors
 
 import (
-	"context"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
 
 	"github.com/pglite-go/pglite/bridge"
+	"github.com/pglite-go/pglite/internal/heaprelease"
 )
 
 // recycler gives back the memory of an instance that grew past its high-water mark.
@@ -32,24 +32,25 @@ const defaultRecycleDelay = 5 * time.Second
 // embedding query just ended, or the last client left. It restarts the idle clock and
 // checks the memory.
 func (b *bridgeActor) noteIdle(ctx actor.Context) {
-	if b.inst == nil || !b.ready {
+	if b.backend == nil || !b.ready {
 		return
 	}
 	b.observeInstance()
 	b.rec.idleSince = time.Now()
-	releaseHeapIfDirty()
+	heaprelease.ReleaseIfDirty()
 	b.checkRecycle(ctx)
 }
 
 // observeInstance records a new instance's memory after boot and publishes the memory
 // gauges.
 func (b *bridgeActor) observeInstance() {
-	if b.rec.inst != b.inst {
-		b.rec.inst, b.rec.bootMemory = b.inst, b.inst.MemorySize()
+	inst := b.backend.Instance()
+	if b.rec.inst != inst {
+		b.rec.inst, b.rec.bootMemory = inst, inst.MemorySize()
 	}
 	m := b.cfg.metrics
-	m.memoryBytes.Store(b.inst.MemorySize())
-	m.memoryLimit.Store(b.inst.MemoryLimit())
+	m.memoryBytes.Store(inst.MemorySize())
+	m.memoryLimit.Store(inst.MemoryLimit())
 	if b.recycleDelay() > 0 {
 		m.memoryHighWater.Store(b.highWater())
 	}
@@ -74,7 +75,7 @@ func (b *bridgeActor) highWater() uint64 {
 	if hw := b.cfg.MemoryHighWater; hw > 0 {
 		return hw
 	}
-	boot, limit := b.rec.bootMemory, b.inst.MemoryLimit()
+	boot, limit := b.rec.bootMemory, b.backend.Instance().MemoryLimit()
 	if hw := 4 * boot; hw < limit {
 		return hw
 	}
@@ -84,9 +85,8 @@ func (b *bridgeActor) highWater() uint64 {
 // idleForRecycle reports whether no client could notice a restart now: nothing runs or
 // waits, and no session is attached at all.
 func (b *bridgeActor) idleForRecycle() bool {
-	return b.ready && !b.busy && b.inst != nil && b.inst.Broken() == nil && b.draining == nil &&
-		len(b.sessions) == 0 && len(b.pending) == 0 && len(b.roleWaiters) == 0 &&
-		len(b.internalQueue) == 0 && len(b.waiting) == 0 && b.holder == 0
+	return b.ready && !b.booting && b.draining == nil && len(b.pending) == 0 && len(b.whenReady) == 0 &&
+		b.backend.Instance().Broken() == nil && b.backend.Quiet()
 }
 
 // checkRecycle recycles the instance if it is idle, over its mark and has been idle for
@@ -95,7 +95,10 @@ func (b *bridgeActor) checkRecycle(ctx actor.Context) {
 	delay := b.recycleDelay()
 	// An instance that has not grown since boot is never recycled, whatever the mark: a new
 	// one would be just as large.
-	if size := b.inst.MemorySize(); delay == 0 || !b.idleForRecycle() || size <= b.highWater() || size <= b.rec.bootMemory {
+	if delay == 0 || !b.idleForRecycle() {
+		return
+	}
+	if size := b.backend.Instance().MemorySize(); size <= b.highWater() || size <= b.rec.bootMemory {
 		return
 	}
 	if wait := delay - time.Since(b.rec.idleSince); wait > 0 {
@@ -114,56 +117,49 @@ func (r *recycler) stopTimer() {
 	}
 }
 
-// recycle closes the instance cleanly and boots a new one on the worker. Until it is up the
+// recycle closes the instance cleanly and boots a new one, off the mailbox. Until it is up the
 // Bridge is not ready: attaches and embedding queries wait, as at the first boot.
 func (b *bridgeActor) recycle(ctx actor.Context) {
 	b.rec.stopTimer()
-	before := b.inst.MemorySize()
+	old := b.backend
+	before := old.Instance().MemorySize()
 	b.log.Info().Uint64("memory", before).Uint64("high_water", b.highWater()).Msg("recycling the idle instance to give its memory back")
-	b.ready, b.busy, b.inst = false, true, nil
-	cfg := b.cfg.Bridge
-	if cfg.DataDir == "" {
-		cfg.ReuseFS = b.shared.fs
-	}
-	self, system, w := ctx.Self(), ctx.ActorSystem(), b.worker
-	b.jobs <- func(*grant) {
+	b.ready, b.booting = false, true
+	b.gen = backendGen.Add(1)
+	cfg, scfg, life, shared := b.cfg.Bridge, b.sessionConfig(ctx, b.gen), b.life, b.shared
+	life.take()
+	self, system := ctx.Self(), ctx.ActorSystem()
+	go func() {
 		start := time.Now()
-		if err := w.inst.Close(); err != nil {
-			w.log.Warn().Err(err).Msg("recycle: the old instance did not shut down cleanly; the new one recovers")
+		if err := old.Close(false); err != nil {
+			b.log.Warn().Err(err).Msg("recycle: the old instance did not shut down cleanly; the new one recovers")
 		}
-		w.inst = nil
-		heapDirty.Store(true) // the old instance's host state, and the files it deleted in memory
-		inst, err := bridge.Open(context.Background(), cfg)
-		var info bootInfo
-		if err == nil {
-			info, err = w.adopt(inst)
+		heaprelease.MarkDirty() // the old instance's host state, and the files it deleted in memory
+		if cfg.DataDir == "" {
+			cfg.ReuseFS = shared.fs
 		}
-		system.Root.Send(self, &instanceRecycled{inst: inst, err: err, info: info, before: before, took: time.Since(start)})
-	}
+		be, _, err := openBackend(cfg, scfg)
+		if err != nil {
+			life.release()
+		} else if !life.adopt(be) {
+			return
+		}
+		system.Root.Send(self, &instanceRecycled{backend: be, err: err, before: before, took: time.Since(start)})
+	}()
 }
 
 // recycled puts the new instance in service and lets the waiting clients in. A failed boot
 // is a failure like any other: the Supervisor restarts the Bridge.
 func (b *bridgeActor) recycled(ctx actor.Context, m *instanceRecycled) {
-	b.busy = false
+	b.booting = false
 	if m.err != nil {
+		b.log.Error().Err(m.err).Msg("recycle: the new instance did not boot")
 		b.broken(ctx, m.err)
 		return
 	}
-	b.inst, b.ready = m.inst, true
-	b.params, b.roles = m.info.params, m.info.roles
-	if b.cfg.Bridge.DataDir == "" {
-		b.shared.fs = m.inst.ReusableFS()
-	}
 	b.cfg.metrics.recycles.Add(1)
-	b.observeInstance()
-	after := m.inst.MemorySize()
+	b.serve(ctx, m.backend)
+	after := m.backend.Instance().MemorySize()
 	b.log.Info().Uint64("before", m.before).Uint64("after", after).Dur("took", m.took).Msg("instance recycled")
 	ctx.ActorSystem().EventStream.Publish(&BridgeRecycled{MemoryBefore: m.before, MemoryAfter: after, Took: m.took})
-	pending := b.pending
-	b.pending = nil
-	for _, p := range pending {
-		b.answerAttach(ctx, p.req, p.sender, false)
-	}
-	b.schedule(ctx)
 }

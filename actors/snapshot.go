@@ -9,7 +9,6 @@ import (
 	"github.com/asynkron/protoactor-go/actor"
 
 	"github.com/pglite-go/pglite/bridge"
-	"github.com/pglite-go/pglite/protocol"
 )
 
 // SnapshotRequest asks the Bridge to freeze its in-memory instance into a bridge.Template
@@ -28,19 +27,6 @@ type SnapshotRequest struct {
 type SnapshotReply struct {
 	Template *bridge.Template
 	Err      error
-}
-
-// snapshotWait is a SnapshotRequest waiting for the backend to be free.
-type snapshotWait struct {
-	req    *SnapshotRequest
-	sender *actor.PID
-}
-
-// snapshotDone reports the worker's snapshot.
-type snapshotDone struct {
-	reply  *SnapshotReply
-	sender *actor.PID
-	broken error
 }
 
 // Snapshot freezes the served database into a bridge.Template once no client holds the
@@ -66,90 +52,20 @@ func (h *Handle) Snapshot(ctx context.Context, checkpoint bool) (*bridge.Templat
 	return reply.Template, reply.Err
 }
 
-// snapshotRequested queues a snapshot behind the clients that hold or wait for the
-// backend.
-func (b *bridgeActor) snapshotRequested(ctx actor.Context, m *SnapshotRequest) {
+// snapshot takes a snapshot off the mailbox, once the Backend is free of clients (see
+// session.Backend.Snapshot).
+func (b *bridgeActor) snapshot(ctx actor.Context, m *SnapshotRequest, sender *actor.PID) {
 	if b.draining != nil {
-		ctx.Respond(&SnapshotReply{Err: errors.New("actors: snapshot: the database is shutting down")})
+		ctx.Send(sender, &SnapshotReply{Err: errors.New("actors: snapshot: the database is shutting down")})
 		return
 	}
-	b.snapshots = append(b.snapshots, snapshotWait{req: m, sender: ctx.Sender()})
-	b.schedule(ctx)
-}
-
-// runSnapshot takes the first waiting snapshot on the worker. schedule calls it when the
-// backend is free and no client waits.
-func (b *bridgeActor) runSnapshot(ctx actor.Context) {
-	sw := b.snapshots[0]
-	b.snapshots = b.snapshots[1:]
-	b.busy = true
-	b.nextConnID++
-	pseudo := &session{id: apiConnBase + b.nextConnID, user: bootUser}
-	var listening []string // DISCARD ALL unlistens the whole backend; attached clients keep theirs
-	for ch := range b.channels {
-		listening = append(listening, ch)
-	}
-	self, system, w := ctx.Self(), ctx.ActorSystem(), b.worker
-	b.jobs <- func(*grant) {
-		t, err := w.snapshot(pseudo, sw.req.Checkpoint, listening)
-		done := &snapshotDone{reply: &SnapshotReply{Template: t, Err: err}, sender: sw.sender}
-		if errors.Is(err, bridge.ErrBroken) {
-			done.broken = err
-		}
-		system.Root.Send(self, done)
-	}
-}
-
-func (b *bridgeActor) snapshotFinished(ctx actor.Context, m *snapshotDone) {
-	b.busy = false
-	ctx.Send(m.sender, m.reply)
-	if m.broken != nil {
-		b.broken(ctx, m.broken)
+	if !b.ready {
+		b.whenReady = append(b.whenReady, func(ctx actor.Context) { b.snapshot(ctx, m, sender) })
 		return
 	}
-	b.schedule(ctx)
-}
-
-// snapshot leaves the backend as a freshly booted one is (the boot user, no startup
-// options, no session state), warms the caches a clone's start reads, and freezes it.
-func (w *worker) snapshot(pseudo *session, checkpoint bool, listening []string) (*bridge.Template, error) {
-	if err := w.switchTo(pseudo); err != nil {
-		return nil, err
-	}
-	status, err := w.sync()
-	if err != nil {
-		return nil, err
-	}
-	if status != 'I' {
-		if _, err := w.query("ROLLBACK"); errors.Is(err, bridge.ErrBroken) {
-			return nil, err
-		}
-	}
-	if _, err := w.query("DISCARD ALL"); err != nil {
-		return nil, err
-	}
-	w.cur = backendSession{user: bootUser}
-	if _, err := readBootInfo(w.inst); err != nil {
-		return nil, err
-	}
-	if _, err := w.query("select name, reset_val from pg_catalog.pg_settings"); err != nil {
-		return nil, err
-	}
-	if checkpoint {
-		if _, err := w.query("CHECKPOINT"); err != nil {
-			return nil, err
-		}
-	}
-	t, err := w.inst.Snapshot()
-	if err != nil || len(listening) == 0 {
-		return t, err
-	}
-	var sql string
-	for _, ch := range listening {
-		sql += "LISTEN " + protocol.QuoteIdent(ch) + ";"
-	}
-	if _, err := w.query(sql); errors.Is(err, bridge.ErrBroken) {
-		return nil, err
-	}
-	return t, nil
+	be, system := b.backend, ctx.ActorSystem()
+	go func() {
+		t, err := be.Snapshot(context.Background(), m.Checkpoint)
+		system.Root.Send(sender, &SnapshotReply{Template: t, Err: err})
+	}()
 }

@@ -56,7 +56,7 @@ func (inst *Instance) createDatabase(name string) error {
 	var sqlErr error
 	err := inst.Exec(context.Background(), q, func(b []byte) error {
 		return scan.Feed(b, func(m []byte) error {
-			if _, code, text, ok := protocol.ErrorFields(m); ok && m[0] == 'E' && sqlErr == nil {
+			if _, code, text, ok := protocol.ErrorFields(m); ok && protocol.KindOf(m) == protocol.KindError && sqlErr == nil {
 				sqlErr = fmt.Errorf("bridge: create database %q: %s (SQLSTATE %s)", name, text, code)
 			}
 			return nil

@@ -1,4 +1,4 @@
-package actors
+package session
 
 import "sync"
 
@@ -6,7 +6,7 @@ import "sync"
 // client has prepared and not closed. DEALLOCATE ALL and DISCARD ALL, sent by any client,
 // deallocate every statement in the shared backend; the other clients' statements are then
 // prepared again from here before their next batch, so that one client's reset never breaks
-// another's cached statements.
+// another's cached statements. The reader goroutine fills it; a job reads it.
 type preparedStore struct {
 	mu    sync.Mutex
 	parse map[string][]byte // by the client's statement name
@@ -49,21 +49,23 @@ func (p *preparedStore) messages() []byte {
 		out = append(out, m...)
 	}
 	if out != nil {
-		out = append(out, 'S', 0, 0, 0, 4)
+		out = append(out, mustEncodeSync...)
 	}
 	return out
 }
 
-// deallocatedAll handles a DEALLOCATE ALL or DISCARD ALL by session id: its own statements
-// are gone, as it asked; every other client's are prepared again before its next batch.
-func (b *bridgeActor) deallocatedAll(id uint64) {
-	for _, s := range b.sessions {
+var mustEncodeSync = []byte{'S', 0, 0, 0, 4}
+
+// deallocatedAll handles session s's DEALLOCATE ALL or DISCARD ALL: its own statements are
+// gone, as it asked; every other client's are prepared again before its next batch.
+func (b *Backend) deallocatedAll(s *Session) {
+	for _, o := range b.sessions {
 		switch {
-		case s.prepared == nil:
-		case s.id == id:
-			s.prepared.clear()
-		case s.prepared.len() > 0:
-			s.reprepare = true
+		case o.task != nil:
+		case o == s:
+			o.prepared.clear()
+		case o.prepared.len() > 0:
+			o.reprepare = true
 		}
 	}
 }
