@@ -1,6 +1,8 @@
 package session
 
 import (
+	"maps"
+
 	"github.com/jackc/pgx/v5/pgproto3"
 
 	"github.com/pglite-go/pglite/protocol"
@@ -27,7 +29,7 @@ func (b *Backend) planCleanup(s *Session) cleanupPlan {
 		}
 	}
 	p.alone = b.clientCount() == 0 // s is detached already
-	p.temp = s.temp
+	p.temp = maps.Clone(s.temp)    // the cleanup reads it without the lock
 	if p.alone {
 		clear(b.tempOwner) // DISCARD ALL drops every temporary object
 	} else {

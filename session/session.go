@@ -238,8 +238,8 @@ func (s *Session) awaitInput() []byte {
 func (s *Session) Detach() {
 	b := s.b
 	b.mu.Lock()
-	defer b.mu.Unlock()
 	if s.detached || b.sessions[s.id] != s {
+		b.mu.Unlock()
 		return
 	}
 	s.detached = true
@@ -252,6 +252,12 @@ func (s *Session) Detach() {
 		b.waiting = append(b.waiting, s)
 	}
 	b.kickLocked()
+	// A client that ran nothing leaves without a job: the backend may be idle now.
+	idle := !b.running && b.holder == nil && len(b.waiting) == 0 && !b.closed
+	b.mu.Unlock()
+	if idle && b.cfg.Idle != nil {
+		b.cfg.Idle()
+	}
 }
 
 // took returns the reader's token for one request taken off the queue.
