@@ -166,7 +166,8 @@ func (b *bridgeActor) Receive(ctx actor.Context) {
 			b.broken(ctx, m.err)
 		}
 	case *backendIdle:
-		if m.gen == b.gen && b.ready {
+		// Not while draining: the final Close may be releasing the instance.
+		if m.gen == b.gen && b.ready && b.draining == nil {
 			b.noteEmpty(ctx)
 			b.noteIdle(ctx)
 		}

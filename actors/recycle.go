@@ -32,7 +32,7 @@ const defaultRecycleDelay = 5 * time.Second
 // embedding query just ended, or the last client left. It restarts the idle clock and
 // checks the memory.
 func (b *bridgeActor) noteIdle(ctx actor.Context) {
-	if b.backend == nil || !b.ready {
+	if b.backend == nil || !b.ready || b.draining != nil {
 		return
 	}
 	b.observeInstance()
