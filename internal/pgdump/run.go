@@ -26,8 +26,8 @@ type Config struct {
 	Password string
 	// Args are pg_dump's options, checked by CheckArgs.
 	Args []string
-	// Stderr receives pg_dump's messages (with --verbose, its progress). Nil: they are kept
-	// only for the error.
+	// Stderr receives pg_dump's warnings and, with --verbose, its progress; its error lines
+	// come back in Run's error instead. Nil: discarded.
 	Stderr io.Writer
 	// Engine and AssetsDir choose the WebAssembly engine and the assets as bridge.Config's
 	// fields do.
@@ -191,11 +191,13 @@ func (s *scriptWriter) Write(b []byte) (int, error) {
 	return len(b), nil
 }
 
-// messages keeps the tail of pg_dump's stderr for the error, and passes it on.
+// messages keeps the tail of pg_dump's stderr for the error, and passes its other lines
+// (warnings, --verbose progress) on: the error lines travel in the returned error instead.
 type messages struct {
-	to  io.Writer
-	mu  sync.Mutex
-	buf bytes.Buffer
+	to      io.Writer
+	mu      sync.Mutex
+	buf     bytes.Buffer
+	partial []byte
 }
 
 // maxMessages bounds what is kept of stderr (a --verbose dump of a large schema writes a lot).
@@ -204,15 +206,29 @@ const maxMessages = 64 << 10
 func (m *messages) Write(b []byte) (int, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if m.to != nil {
-		_, _ = m.to.Write(b)
-	}
 	if m.buf.Len()+len(b) > maxMessages {
 		keep := m.buf.Bytes()[m.buf.Len()/2:]
 		m.buf = *bytes.NewBuffer(append([]byte(nil), keep...))
 	}
 	m.buf.Write(b)
+	m.partial = append(m.partial, b...)
+	for {
+		i := bytes.IndexByte(m.partial, '\n')
+		if i < 0 {
+			break
+		}
+		line := m.partial[:i+1]
+		if m.to != nil && !errorLine(string(line)) {
+			_, _ = m.to.Write(line)
+		}
+		m.partial = m.partial[i+1:]
+	}
 	return len(b), nil
+}
+
+// errorLine reports a line of pg_dump's error report: the error and its detail and hint.
+func errorLine(l string) bool {
+	return strings.Contains(l, "error:") || strings.HasPrefix(l, "pg_dump: detail:") || strings.HasPrefix(l, "pg_dump: hint:")
 }
 
 // lastError is pg_dump's last "error:" line, made one line: "pg_dump: error: ..." with any
