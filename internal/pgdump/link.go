@@ -3,6 +3,10 @@ package pgdump
 import (
 	"net"
 	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/rs/zerolog"
 
 	"github.com/pglite-go/pglite/emscripten"
 )
@@ -21,6 +25,9 @@ const (
 // answer to be read: with net.Pipe neither side buffers.
 type link struct {
 	conn    net.Conn
+	out     outgoing
+	in      incoming
+	aborted atomic.Bool
 	queue   chan []byte
 	done    chan struct{}
 	mu      sync.Mutex
@@ -54,14 +61,24 @@ func (l *link) failed() error {
 	return l.err
 }
 
-// abort closes the connection, so that a read pg_dump waits in returns end of file.
-func (l *link) abort() { _ = l.conn.Close() }
+// abort makes pg_dump's reads return end of file, so that it stops; the connection stays
+// open for close's clean-up.
+func (l *link) abort() {
+	l.aborted.Store(true)
+	_ = l.conn.SetReadDeadline(time.Now())
+}
 
-// close ends the writer (after what was queued) and the connection.
-func (l *link) close() {
+// close ends the writer (after what was queued), ends pg_dump's session on the server
+// (see outgoing.cleanUp) and closes the connection.
+func (l *link) close(log zerolog.Logger) {
 	l.closing.Do(func() {
 		close(l.queue)
 		<-l.done
+		if l.failed() == nil {
+			if err := l.out.cleanUp(l.conn, &l.in); err != nil {
+				log.Warn().Err(err).Msg("pg_dump's session could not be cleaned up; its prepared statements may stay in the backend")
+			}
+		}
 		_ = l.conn.Close()
 	})
 }
@@ -74,8 +91,13 @@ func (l *link) callbacks() [8]emscripten.CallbackFunc {
 			s[0] = 0
 			return
 		}
+		if l.aborted.Load() {
+			s[0] = 0
+			return
+		}
 		got, err := l.conn.Read(p.Bytes(buf, n))
-		if got == 0 && err != nil {
+		l.in.feed(p.Bytes(buf, uint32(got)))
+		if l.aborted.Load() || got == 0 && err != nil {
 			s[0] = 0 // end of file: libpq reports the server closed the connection
 			return
 		}
@@ -87,7 +109,9 @@ func (l *link) callbacks() [8]emscripten.CallbackFunc {
 			s[0] = uint64(uint32(0xffffffff)) // -1
 			return
 		}
-		l.queue <- append([]byte(nil), p.Bytes(buf, n)...)
+		if b := l.out.feed(p.Bytes(buf, n)); len(b) > 0 {
+			l.queue <- b
+		}
 		s[0] = uint64(n)
 	}
 	return cbs

@@ -68,7 +68,7 @@ func Run(ctx context.Context, w io.Writer, cfg Config) error {
 		return fmt.Errorf("pgdump: connect: %w", err)
 	}
 	link := newLink(conn)
-	defer link.close()
+	defer link.close(log)
 	stop := context.AfterFunc(ctx, link.abort)
 	defer stop()
 
@@ -163,7 +163,10 @@ func arguments(cfg Config) []string {
 
 // environment is what pglite-tools' glue sets (HOME, USER, LOGNAME), and the password.
 func environment(cfg Config) []string {
-	env := []string{"HOME=/home/postgres", "USER=postgres", "LOGNAME=postgres", "PGAPPNAME=pg_dump"}
+	// No SSL or GSS request: the connection is in process or the caller's, and link's
+	// framing (incoming, outgoing) expects the startup packet first.
+	env := []string{"HOME=/home/postgres", "USER=postgres", "LOGNAME=postgres", "PGAPPNAME=pg_dump",
+		"PGSSLMODE=disable", "PGGSSENCMODE=disable"}
 	if cfg.Password != "" {
 		env = append(env, "PGPASSWORD="+cfg.Password)
 	}
