@@ -29,6 +29,7 @@ const usage = `pglited serves a PostgreSQL 18.6 database running in WebAssembly 
 
 Usage:
   pglited [OPTION]...
+  pglited dump [OPTION]... [-- PG_DUMP_OPTION...]   a plain SQL dump (pglited dump --help)
 
 Options:
   -D, --data-dir=DIR            database directory; empty keeps the database in memory [$PGDATA]
@@ -104,6 +105,9 @@ func main() {
 var stdout io.Writer = os.Stdout
 
 func run(args []string, stderr io.Writer) int {
+	if len(args) > 0 && args[0] == "dump" {
+		return runDump(args[1:], stdout, stderr)
+	}
 	fs := flag.NewFlagSet("pglited", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() { fmt.Fprint(stderr, usage) }

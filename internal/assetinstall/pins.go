@@ -9,7 +9,7 @@ const Version = "0.5.16"
 
 // marker is written into an install's .complete file. Bump it when the set of kept files
 // changes, so that an older folder is installed again instead of being taken as complete.
-const marker = "2"
+const marker = "3"
 
 // mainPackage is the PGlite package, with the sha256 of its tarball.
 var mainPackage = [2]string{"@electric-sql/pglite", "04e3a275aa4f7663d94ec06fcf1288379c23845a3cd09decf474b424b1ee5c7c"}
@@ -92,5 +92,6 @@ func buildPins() *Pins {
 		p.Packages = append(p.Packages, Package{Name: e[0], Version: e[1], Sum: e[2],
 			Files: []File{{From: "package/dist/" + e[3] + ".tar.gz", To: "extensions/" + e[3] + ".tar.gz", Sum: e[4]}}})
 	}
+	p.Packages = append(p.Packages, toolsPackage) // pins_tools.go
 	return p
 }
