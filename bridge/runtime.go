@@ -95,10 +95,10 @@ func getEngine(ctx context.Context, a *Assets, name, cacheDir string, log zerolo
 	if err != nil {
 		return nil, err
 	}
-	if e.pglite, err = rt.Compile(ctx, "pglite.wasm", pg); err != nil {
+	if e.pglite, err = rt.CompileDigest(ctx, "pglite.wasm", pg, a.pgliteSum); err != nil {
 		return nil, fmt.Errorf("bridge: %w", err)
 	}
-	if e.initdb, err = rt.Compile(ctx, "initdb.wasm", idb); err != nil {
+	if e.initdb, err = rt.CompileDigest(ctx, "initdb.wasm", idb, a.initdbSum); err != nil {
 		return nil, fmt.Errorf("bridge: %w", err)
 	}
 	for _, m := range []*emscripten.Module{e.pglite, e.initdb} {
