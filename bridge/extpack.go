@@ -1,7 +1,6 @@
 package bridge
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
@@ -70,48 +69,66 @@ func loadPacked(dir string, raw []byte) ([]extFile, []string, error) {
 	return files, controls, nil
 }
 
-// mapPack maps a pack and checks its index against its size.
+// mapPack reads a pack's index with ordinary reads and maps the rest: touching the mapping
+// for the index would make its neighbouring pages resident too, and the file bytes should
+// only become resident when PostgreSQL reads them.
 func mapPack(p string) ([]extFile, []string, error) {
+	idx, dataOff, err := readPackIndex(p)
+	if err != nil {
+		return nil, nil, fmt.Errorf("bridge: extension pack %s: %w", p, err)
+	}
 	b, err := vfs.MapFile(p)
 	if err != nil {
 		return nil, nil, err
 	}
-	files, controls, err := parsePack(b)
+	files, err := packFiles(idx, b[min(dataOff, int64(len(b))):])
 	if err != nil {
 		_ = vfs.UnmapFile(b)
 		return nil, nil, fmt.Errorf("bridge: extension pack %s: %w", p, err)
 	}
-	return files, controls, nil
+	return files, idx.Controls, nil
 }
 
-// parsePack splits a pack's bytes into files that refer to them.
-func parsePack(b []byte) ([]extFile, []string, error) {
-	rest, ok := bytes.CutPrefix(b, []byte(packMagic))
-	if !ok || len(rest) < 8 {
-		return nil, nil, errors.New("not a pack")
+// readPackIndex reads the header and index of the pack p; dataOff is where its file bytes
+// start.
+func readPackIndex(p string) (idx packIndex, dataOff int64, err error) {
+	f, err := os.Open(p)
+	if err != nil {
+		return idx, 0, err
 	}
-	n := binary.LittleEndian.Uint64(rest)
-	rest = rest[8:]
-	if n > uint64(len(rest)) {
-		return nil, nil, errors.New("truncated index")
+	defer f.Close()
+	head := make([]byte, len(packMagic)+8)
+	if _, err := f.ReadAt(head, 0); err != nil || string(head[:len(packMagic)]) != packMagic {
+		return idx, 0, errors.New("not a pack")
 	}
-	var idx packIndex
-	if err := json.Unmarshal(rest[:n], &idx); err != nil {
-		return nil, nil, err
+	n := binary.LittleEndian.Uint64(head[len(packMagic):])
+	if n > 64<<20 {
+		return idx, 0, errors.New("bad index length")
 	}
-	data := rest[n:]
+	ij := make([]byte, n)
+	if _, err := f.ReadAt(ij, int64(len(head))); err != nil {
+		return idx, 0, fmt.Errorf("truncated index: %w", err)
+	}
+	if err := json.Unmarshal(ij, &idx); err != nil {
+		return idx, 0, err
+	}
+	return idx, int64(len(head)) + int64(n), nil
+}
+
+// packFiles turns the index into files that refer to data, checking every entry.
+func packFiles(idx packIndex, data []byte) ([]extFile, error) {
 	files := make([]extFile, 0, len(idx.Files))
 	for _, f := range idx.Files {
 		if f.Off < 0 || f.Len < 0 || f.Off > int64(len(data)) || f.Len > int64(len(data))-f.Off ||
 			!strings.HasPrefix(f.Path, guestRoot+"/") || strings.Contains(f.Path, "/../") {
-			return nil, nil, fmt.Errorf("bad entry %q", f.Path)
+			return nil, fmt.Errorf("bad entry %q", f.Path)
 		}
 		files = append(files, extFile{path: f.Path, mode: f.Mode & 0o777, data: data[f.Off : f.Off+f.Len : f.Off+f.Len]})
 	}
 	if len(files) == 0 {
-		return nil, nil, errors.New("no files")
+		return nil, errors.New("no files")
 	}
-	return files, idx.Controls, nil
+	return files, nil
 }
 
 // writePack stores unpacked files as the pack p, atomically.
