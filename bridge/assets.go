@@ -37,6 +37,9 @@ type Assets struct {
 	Bundle     *vfs.Bundle
 	// Hash identifies this asset set (keys the template cluster cache).
 	Hash string
+	// pgliteSum and initdbSum are the SHA-256 of the modules, computed once with Hash and
+	// handed to the compiler's caches (emscripten.Runtime.CompileDigest).
+	pgliteSum, initdbSum [sha256.Size]byte
 	// files holds the extension bundles; nil means the folder Dir.
 	files fs.FS
 }
@@ -123,15 +126,14 @@ func loadAssets(ctx context.Context, dir string, log zerolog.Logger) (*Assets, e
 	if a.Bundle, err = vfs.LoadBundle(filepath.Join(dir, "pglite.data"), filepath.Join(dir, "files.json")); err != nil {
 		return nil, fmt.Errorf("bridge: bundle: %w", err)
 	}
-	a.Hash = assetsHash(a.PgliteWasm, a.InitdbWasm)
+	a.setHash()
 	assetsCache[dir] = a
 	return a, nil
 }
 
-func assetsHash(parts ...[]byte) string {
-	h := sha256.New()
-	for _, p := range parts {
-		h.Write(p)
-	}
-	return hex.EncodeToString(h.Sum(nil))[:16]
+// setHash hashes each module once; Hash is derived from the two digests.
+func (a *Assets) setHash() {
+	a.pgliteSum, a.initdbSum = sha256.Sum256(a.PgliteWasm), sha256.Sum256(a.InitdbWasm)
+	h := sha256.Sum256(append(a.pgliteSum[:], a.initdbSum[:]...))
+	a.Hash = hex.EncodeToString(h[:8])
 }

@@ -88,6 +88,6 @@ func loadFS(fsys fs.FS) (*Assets, error) {
 	if a.Bundle, err = vfs.NewBundle(data, t.Files); err != nil {
 		return nil, fmt.Errorf("bridge: bundle: %w", err)
 	}
-	a.Hash = assetsHash(a.PgliteWasm, a.InitdbWasm)
+	a.setHash()
 	return a, nil
 }

@@ -23,11 +23,12 @@ import (
 // Extension bundles are gzip'd tars whose paths are relative to /pglite (contract §7.1):
 // share/postgresql/extension/<x>.control and scripts, lib/postgresql/<x>.so. The contrib
 // bundles come from the main npm package (assets/.../contrib), the others from the
-// extension packages (assets/.../extensions). Each bundle is decompressed once per process;
-// every instance then writes the cached files into its own in-memory tree at open (or finds
-// them already there, shared copy-on-write from a template tree made by installAllBundles),
-// so CREATE EXTENSION needs no extra step and a restarted instance finds the side modules
-// its catalogs reference.
+// extension packages (assets/.../extensions). Each bundle is unpacked once per machine into
+// the cache (see extpack.go) and mapped once per process; every instance then links the
+// mapped files into its own in-memory tree at open, without copying them (or finds them
+// already there, shared copy-on-write from a template tree made by installAllBundles), so
+// CREATE EXTENSION needs no extra step and a restarted instance finds the side modules its
+// catalogs reference.
 
 const (
 	guestRoot = "/pglite"
@@ -50,13 +51,14 @@ type extFile struct {
 	data []byte
 }
 
-// extBundle is one bundle file, decompressed on first use and then shared read-only by all
-// instances of the process.
+// extBundle is one bundle file, unpacked (or mapped from its pack) on first use and then
+// shared read-only by all instances of the process.
 type extBundle struct {
 	name string // file name without .tar.gz: "vector", "hstore", "uuid-ossp"
 	path string // for messages
 	fsys fs.FS  // holds the bundle at rel
 	rel  string
+	cat  *extCatalog
 
 	once     sync.Once
 	files    []extFile
@@ -68,6 +70,25 @@ type extBundle struct {
 type extCatalog struct {
 	bundles map[string]*extBundle
 	names   []string
+
+	packMu  sync.Mutex
+	packDir string // where bundles are unpacked (extpack.go); empty: in memory only
+}
+
+// usePackDir sets where the catalog's bundles are unpacked, once: the first instance's
+// cache directory serves the process.
+func (c *extCatalog) usePackDir(cacheDir string) {
+	c.packMu.Lock()
+	defer c.packMu.Unlock()
+	if c.packDir == "" {
+		c.packDir = filepath.Join(cacheRoot(cacheDir), "extensions")
+	}
+}
+
+func (c *extCatalog) packDirectory() string {
+	c.packMu.Lock()
+	defer c.packMu.Unlock()
+	return c.packDir
 }
 
 var (
@@ -93,7 +114,7 @@ func (a *Assets) extensionCatalog() *extCatalog {
 			for _, m := range matches {
 				name := strings.TrimSuffix(path.Base(m), ".tar.gz")
 				if _, dup := c.bundles[name]; !dup && validExtName(name) {
-					c.bundles[name] = &extBundle{name: name, path: filepath.Join(a.Dir, filepath.FromSlash(m)), fsys: fsys, rel: m}
+					c.bundles[name] = &extBundle{name: name, path: filepath.Join(a.Dir, filepath.FromSlash(m)), fsys: fsys, rel: m, cat: c}
 					c.names = append(c.names, name)
 				}
 			}
@@ -125,12 +146,17 @@ func validExtName(n string) bool {
 	return true
 }
 
-// load decompresses the bundle once.
+// load unpacks the bundle once: from its pack in the catalog's pack directory (made the
+// first time), or in memory when the catalog has none.
 func (b *extBundle) load() error {
 	b.once.Do(func() {
 		raw, err := fs.ReadFile(b.fsys, b.rel)
 		if err != nil {
 			b.err = err
+			return
+		}
+		if dir := b.cat.packDirectory(); dir != "" {
+			b.files, b.controls, b.err = loadPacked(dir, raw)
 			return
 		}
 		b.files, b.controls, b.err = readBundle(raw)
@@ -291,6 +317,7 @@ func (inst *Instance) installExtensions(fs *vfs.FS) error {
 		return err
 	}
 	cat := a.extensionCatalog()
+	cat.usePackDir(inst.cfg.CacheDir)
 	sel, missing, err := cat.selectBundles(inst.cfg.Extensions, inst.cfg.preloadLibraries())
 	if err != nil {
 		return err
@@ -331,8 +358,9 @@ const (
 // installAllBundles writes every bundle of a's assets into fs, for a template file system
 // whose copy-on-write clones then share the bytes; installExtensions trims each clone to
 // its configuration.
-func installAllBundles(fs *vfs.FS, a *Assets) error {
+func installAllBundles(fs *vfs.FS, a *Assets, cacheDir string) error {
 	cat := a.extensionCatalog()
+	cat.usePackDir(cacheDir)
 	w := &guestWriter{fs: fs, dirs: map[string]bool{}}
 	for _, n := range cat.names {
 		if err := w.bundle(cat.bundles[n]); err != nil {
@@ -356,9 +384,22 @@ func (w *guestWriter) bundle(b *extBundle) error {
 		return w.stub(b.name, fmt.Sprintf("bundle %s is corrupt: %v", filepath.Base(b.path), err))
 	}
 	for _, f := range b.files {
-		if err := w.file(f.path, f.mode, f.data); err != nil {
+		if err := w.shared(f); err != nil {
 			return fmt.Errorf("bridge: install extension %s: %w", b.name, err)
 		}
+	}
+	return nil
+}
+
+// shared links a bundle file into the tree without copying it; a file already served from
+// the same bytes (inherited from a template tree, or left by an earlier open of this tree)
+// is left alone.
+func (w *guestWriter) shared(f extFile) error {
+	if w.fs.HasSharedFile(f.path, f.data) {
+		return nil
+	}
+	if errno := w.fs.AddSharedFile(f.path, f.mode, f.data); errno != 0 {
+		return fmt.Errorf("%s: %w", f.path, errno)
 	}
 	return nil
 }

@@ -152,7 +152,7 @@ func (inst *Instance) memoryFS(ctx context.Context) (*vfs.FS, error) {
 	var fromCache bool
 	var err error
 	if inst.cfg.Cluster != "" {
-		fs, err = clusterFS(inst.eng, inst.cfg.Cluster)
+		fs, err = clusterFS(inst.eng, inst.cfg.Cluster, inst.cfg.CacheDir, false)
 		fromCache = true
 	} else {
 		fs, fromCache, err = templateFS(ctx, inst.eng, inst.cfg.CacheDir, inst.log)

@@ -21,13 +21,7 @@ var templateMu sync.Mutex
 // hash, running initdb to make it the first time. New clusters are copies of it: copying
 // 40 MB takes milliseconds, initdb takes seconds.
 func templateCluster(ctx context.Context, eng *engine, cacheDir string, log zerolog.Logger) (dir string, fromCache bool, err error) {
-	if cacheDir == "" {
-		c, err := os.UserCacheDir()
-		if err != nil {
-			c = os.TempDir()
-		}
-		cacheDir = filepath.Join(c, "pglite-go")
-	}
+	cacheDir = cacheRoot(cacheDir)
 	dir = filepath.Join(cacheDir, "template-"+eng.assets.Hash)
 	templateMu.Lock()
 	defer templateMu.Unlock()
@@ -66,6 +60,19 @@ func templateCluster(ctx context.Context, eng *engine, cacheDir string, log zero
 		return "", false, fmt.Errorf("bridge: template: %w", err)
 	}
 	return dir, false, nil
+}
+
+// cacheRoot is the configured cache directory (Config.CacheDir) or, when that is empty, the
+// user's: it holds the template cluster and the unpacked extension bundles.
+func cacheRoot(cacheDir string) string {
+	if cacheDir != "" {
+		return cacheDir
+	}
+	c, err := os.UserCacheDir()
+	if err != nil {
+		c = os.TempDir()
+	}
+	return filepath.Join(c, "pglite-go")
 }
 
 // copyDir copies a cluster directory tree (regular files and directories) into dst.
@@ -136,10 +143,12 @@ func syncDir(dir string) error {
 	return d.Sync()
 }
 
-// templateFSs caches, per template directory, a file system with the template cluster
-// imported at PGDATA. In-memory instances get copy-on-write clones of it: opening one copies
-// no file data (importing the 40 MB template took tens of milliseconds and 40 MB of heap per
-// instance), and instances share the template's pages until they write them.
+// templateFSs caches, per cluster directory, a file system with the cluster at PGDATA.
+// In-memory instances get copy-on-write clones of it: opening one copies no file data, and
+// instances share the template's pages until they write them. The cached template cluster,
+// which nothing rewrites once it is in place, is mapped rather than copied (vfs.MapTree):
+// importing its 40 MB put about 25 MB into the Go heap and took tens of milliseconds; the
+// mapping costs neither, and only the pages PostgreSQL reads become resident.
 var templateFSs struct {
 	sync.Mutex
 	m map[string]*vfs.FS
@@ -152,24 +161,30 @@ func templateFS(ctx context.Context, eng *engine, cacheDir string, log zerolog.L
 	if err != nil {
 		return nil, false, err
 	}
-	fs, err = clusterFS(eng, dir)
+	fs, err = clusterFS(eng, dir, cacheDir, true)
 	return fs, fromCache, err
 }
 
 // clusterFS returns a copy-on-write clone of a file system holding the cluster in dir at
-// PGDATA, importing dir the first time the process asks for it.
-func clusterFS(eng *engine, dir string) (*vfs.FS, error) {
+// PGDATA, importing dir the first time the process asks for it: mapped when mapped is set
+// (dir is the cache's template, which never changes), copied otherwise (a directory the
+// caller may remove or change, Config.Cluster).
+func clusterFS(eng *engine, dir, cacheDir string, mapped bool) (*vfs.FS, error) {
 	templateFSs.Lock()
 	base := templateFSs.m[dir]
 	if base == nil {
 		base = newFS(eng.assets)
-		if err := base.ImportTree(dir, guestPGDATA); err != nil {
+		load := base.ImportTree
+		if mapped {
+			load = base.MapTree
+		}
+		if err := load(dir, guestPGDATA); err != nil {
 			templateFSs.Unlock()
 			return nil, fmt.Errorf("bridge: load template: %w", err)
 		}
 		// Every bundle's files live in the base once; each clone only trims what its
 		// configuration leaves out.
-		if err := installAllBundles(base, eng.assets); err != nil {
+		if err := installAllBundles(base, eng.assets, cacheDir); err != nil {
 			templateFSs.Unlock()
 			return nil, fmt.Errorf("bridge: template extensions: %w", err)
 		}

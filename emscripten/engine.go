@@ -23,8 +23,10 @@ import (
 type engine interface {
 	// name is "wazero" or "wasmtime".
 	name() string
-	// compile compiles wasm, through the engine's on-disk cache when it has one.
-	compile(ctx context.Context, wasm []byte) (compiled, error)
+	// compile compiles wasm, through the engine's on-disk cache when it has one. key, when
+	// not empty, identifies wasm's content for that cache (the caller has hashed it
+	// already); empty means the engine hashes wasm itself.
+	compile(ctx context.Context, wasm []byte, key string) (compiled, error)
 	// newStore creates the store one process's instances live in. Host functions it
 	// provides call back into p.
 	newStore(p *Process) (store, error)

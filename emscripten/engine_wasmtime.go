@@ -209,12 +209,15 @@ type wtCompiled struct {
 
 func (c *wtCompiled) importModules() []string { return c.modules }
 
-func (e *wtEngine) compile(_ context.Context, wasm []byte) (compiled, error) {
+func (e *wtEngine) compile(_ context.Context, wasm []byte, key string) (compiled, error) {
 	var m *C.wasmtime_module_t
 	path := ""
 	if e.cacheDir != "" {
-		sum := sha256.Sum256(wasm)
-		path = filepath.Join(e.cacheDir, hex.EncodeToString(sum[:16])+".cwasm")
+		if key == "" {
+			sum := sha256.Sum256(wasm)
+			key = hex.EncodeToString(sum[:16])
+		}
+		path = filepath.Join(e.cacheDir, key+".cwasm")
 		if _, err := os.Stat(path); err == nil {
 			cpath := C.CString(path)
 			werr := C.wasmtime_module_deserialize_file(e.e, cpath, &m)

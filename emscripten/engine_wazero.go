@@ -71,7 +71,8 @@ type wzCompiled struct {
 
 func (c *wzCompiled) importModules() []string { return c.modules }
 
-func (e *wzEngine) compile(ctx context.Context, wasm []byte) (compiled, error) {
+// compile ignores key: wazero's cache hashes the bytes itself.
+func (e *wzEngine) compile(ctx context.Context, wasm []byte, _ string) (compiled, error) {
 	c, err := e.r.CompileModule(experimental.WithCompilationWorkers(ctx, e.workers), wasm)
 	if err != nil {
 		return nil, err

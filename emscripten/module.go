@@ -2,6 +2,7 @@ package emscripten
 
 import (
 	"context"
+	"crypto/sha256"
 	"fmt"
 	"sort"
 	"strings"
@@ -43,7 +44,14 @@ const guestModuleName = "guest"
 
 // Compile compiles a main module and its per-module helpers.
 func (rt *Runtime) Compile(ctx context.Context, name string, wasm []byte) (*Module, error) {
-	wasm, hoistErr, err := rt.rewriteGuest(wasm)
+	return rt.CompileDigest(ctx, name, wasm, sha256.Sum256(wasm))
+}
+
+// CompileDigest is Compile for a caller that has hashed wasm already: sum must be its
+// SHA-256. Every cache on the way (the rewritten module, wasmtime's compiled code) is keyed
+// by it, so a start hashes the 9 MB of pglite.wasm once instead of once per cache.
+func (rt *Runtime) CompileDigest(ctx context.Context, name string, wasm []byte, sum [sha256.Size]byte) (*Module, error) {
+	wasm, key, hoistErr, err := rt.rewriteGuest(wasm, sum)
 	if err != nil {
 		return nil, fmt.Errorf("emscripten: %s: %w", name, err)
 	}
@@ -57,7 +65,7 @@ func (rt *Runtime) Compile(ctx context.Context, name string, wasm []byte) (*Modu
 			m.memoryExport = e.Name
 		}
 	}
-	if m.compiled, err = rt.compileBytes(ctx, wasm); err != nil {
+	if m.compiled, err = rt.eng.compile(ctx, wasm, key); err != nil {
 		return nil, fmt.Errorf("emscripten: compile %s: %w", name, err)
 	}
 	exc := rt.eng.exceptions()

@@ -3,6 +3,7 @@ package emscripten
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"os"
 	"path/filepath"
 	"testing"
@@ -33,7 +34,8 @@ func TestRewriteGuest_cache(t *testing.T) {
 	}
 	defer rt.Close(ctx)
 	in := guestWithMemoryImport()
-	first, hoistErr, err := rt.rewriteGuest(in)
+	sum := sha256.Sum256(in)
+	first, key, hoistErr, err := rt.rewriteGuest(in, sum)
 	if err != nil || hoistErr != nil {
 		t.Fatal(err, hoistErr)
 	}
@@ -50,9 +52,9 @@ func TestRewriteGuest_cache(t *testing.T) {
 	}
 
 	// A second start reads the file; a damaged file is ignored and replaced.
-	again, _, err := rt.rewriteGuest(in)
-	if err != nil || !bytes.Equal(again, first) {
-		t.Fatalf("cached rewrite differs: %v", err)
+	again, key2, _, err := rt.rewriteGuest(in, sum)
+	if err != nil || !bytes.Equal(again, first) || key2 != key || key == "" {
+		t.Fatalf("cached rewrite differs: %v (keys %q, %q)", err, key, key2)
 	}
 	b, _ := os.ReadFile(files[0])
 	b[len(b)-1] ^= 0xff
@@ -62,7 +64,7 @@ func TestRewriteGuest_cache(t *testing.T) {
 	if _, ok := readChecked(files[0]); ok {
 		t.Fatal("damaged cache file accepted")
 	}
-	again, _, err = rt.rewriteGuest(in)
+	again, _, _, err = rt.rewriteGuest(in, sum)
 	if err != nil || !bytes.Equal(again, first) {
 		t.Fatalf("rewrite after damage differs: %v", err)
 	}
@@ -76,7 +78,7 @@ func TestRewriteGuest_cache(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer plain.Close(ctx)
-	if got, _, err := plain.rewriteGuest(in); err != nil || !bytes.Equal(got, first) {
+	if got, _, _, err := plain.rewriteGuest(in, sum); err != nil || !bytes.Equal(got, first) {
 		t.Fatalf("uncached rewrite differs: %v", err)
 	}
 }

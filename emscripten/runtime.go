@@ -84,5 +84,5 @@ func (rt *Runtime) Close(ctx context.Context) error {
 
 // compileBytes compiles guest bytes with the runtime's cache.
 func (rt *Runtime) compileBytes(ctx context.Context, wasm []byte) (compiled, error) {
-	return rt.eng.compile(ctx, wasm)
+	return rt.eng.compile(ctx, wasm, "")
 }

@@ -29,7 +29,7 @@ type bundleTable struct {
 	RemotePackageSize *int64        `json:"remote_package_size"`
 }
 
-// LoadBundle reads the data file once and its JSON file table
+// LoadBundle maps the data file (MapFile) and reads its JSON file table
 // ({"files":[...],"remote_package_size":N}). Like the TypeScript client it
 // refuses a data file whose size differs from remote_package_size, because a
 // mismatched pair would hand PostgreSQL garbage catalogs.
@@ -42,7 +42,7 @@ func LoadBundle(dataPath, tablePath string) (*Bundle, error) {
 	if err := json.Unmarshal(raw, &t); err != nil {
 		return nil, fmt.Errorf("vfs: bundle table %s: %w", tablePath, err)
 	}
-	data, err := os.ReadFile(dataPath)
+	data, err := MapFile(dataPath) // served in place: its 6 MB stay out of the Go heap
 	if err != nil {
 		return nil, err
 	}

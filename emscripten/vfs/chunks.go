@@ -152,11 +152,15 @@ func (d *fileData) truncate(size int64) Errno {
 	return 0
 }
 
-// fromBytes fills d with a private copy of b.
-func (d *fileData) fromBytes(b []byte, own *cowOwner) {
-	*d = fileData{}
-	d.writeAt(b, 0, own)
-	d.size = int64(len(b))
+// fromShared makes d a view of b, which must never change: every chunk refers
+// to b and belongs to no generation, so writes copy the chunk first.
+func (d *fileData) fromShared(b []byte) {
+	*d = fileData{size: int64(len(b)), chunks: make([]*chunk, (len(b)+chunkSize-1)>>chunkShift)}
+	for i := range d.chunks {
+		lo := i << chunkShift
+		hi := min(lo+chunkSize, len(b))
+		d.chunks[i] = &chunk{b: b[lo:hi:hi]}
+	}
 }
 
 // clone returns a copy sharing every chunk.

@@ -24,7 +24,8 @@ type node struct {
 	mount    *hostMount // non-nil when a host directory is mounted here
 
 	// Regular files: content is bundle while inBundle (read-only bytes shared
-	// with the Bundle), data otherwise.
+	// with the Bundle, a mapped host file or another immutable source; see
+	// AddSharedFile), data otherwise.
 	data     fileData
 	bundle   []byte
 	inBundle bool
@@ -120,11 +121,13 @@ func (n *node) readDir() []DirEntry {
 // owner is the COW generation allowed to modify chunks in place.
 func (n *node) owner() *cowOwner { return n.fs.owner.Load() }
 
-// materialize turns a bundle-backed file into a private copy before its
-// first modification.
+// materialize turns a bundle-backed file into chunked data before its first
+// modification. The chunks still refer to the shared bytes, owned by no
+// generation, so a write copies only the 64 KiB chunk it touches: the first
+// WAL record written into a mapped 16 MiB segment costs one chunk, not 16 MiB.
 func (n *node) materialize() {
 	if n.inBundle {
-		n.data.fromBytes(n.bundle, n.owner())
+		n.data.fromShared(n.bundle)
 		n.bundle, n.inBundle = nil, false
 	}
 }

@@ -18,6 +18,34 @@ const copyBuf = chunkSize
 // in-memory PGDATA. Existing files are overwritten; permission bits and
 // modification times are kept; sockets and devices are skipped.
 func (fs *FS) ImportTree(hostDir, vpath string) error {
+	buf := make([]byte, copyBuf)
+	return fs.walkHostTree(hostDir, vpath, func(hp, vp string, mode uint32) error {
+		return fs.importFile(hp, vp, mode, buf)
+	})
+}
+
+// MapTree is ImportTree without the copy, for a host tree that never changes while the
+// process runs (the cached template cluster): each regular file is mapped (MapFile) and
+// served as a shared file (AddSharedFile), so its pages stay out of the Go heap, are read
+// from the page cache on demand, and a write copies one chunk. vpath must be in memory,
+// not inside a host mount.
+func (fs *FS) MapTree(hostDir, vpath string) error {
+	return fs.walkHostTree(hostDir, vpath, func(hp, vp string, mode uint32) error {
+		data, err := MapFile(hp)
+		if err != nil {
+			return err
+		}
+		if errno := fs.AddSharedFile(vp, mode, data); errno != 0 {
+			_ = UnmapFile(data)
+			return fmt.Errorf("vfs: map %s: %w", vp, errno)
+		}
+		return nil
+	})
+}
+
+// walkHostTree creates hostDir's directories and symlinks at vpath, hands each regular
+// file to file, and copies modes and modification times.
+func (fs *FS) walkHostTree(hostDir, vpath string, file func(hp, vp string, mode uint32) error) error {
 	root, err := filepath.Abs(hostDir)
 	if err != nil {
 		return err
@@ -35,7 +63,6 @@ func (fs *FS) ImportTree(hostDir, vpath string) error {
 		mt   int64
 	}
 	var dirs []dirTime // applied last: creating children changes them
-	buf := make([]byte, copyBuf)
 	err = filepath.WalkDir(root, func(hp string, d os.DirEntry, err error) error {
 		if err != nil {
 			return err
@@ -71,7 +98,7 @@ func (fs *FS) ImportTree(hostDir, vpath string) error {
 			}
 			return nil
 		case S_IFREG:
-			if err := fs.importFile(hp, vp, mode, buf); err != nil {
+			if err := file(hp, vp, mode); err != nil {
 				return err
 			}
 			fs.Utimes(vp, -1, fi.ModTime().UnixNano())

@@ -18,16 +18,20 @@ import (
 // TestPglitedWarmStart_measure times bin/pglited on an existing data directory, each start
 // in a fresh process: from exec to the first SELECT 1 answered over TCP. The binary is built
 // once into a temporary directory; the engine comes from $PGLITE_ENGINE, which the daemon
-// reads. It only runs when PGLITE_MEASURE=1 (test/bench/engines.sh sets it) and asserts
+// reads. WARMSTART_BIN names a prebuilt binary instead (to compare two builds in one run).
+// It only runs when PGLITE_MEASURE=1 (test/bench/engines.sh sets it) and asserts
 // correctness only, never time.
 func TestPglitedWarmStart_measure(t *testing.T) {
 	if os.Getenv("PGLITE_MEASURE") != "1" {
 		t.Skip("set PGLITE_MEASURE=1 (test/bench/engines.sh does)")
 	}
-	bin := filepath.Join(t.TempDir(), "pglited")
-	build := exec.Command("go", "build", "-o", bin, "github.com/pglite-go/pglite/cmd/pglited")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
+	bin := os.Getenv("WARMSTART_BIN")
+	if bin == "" {
+		bin = filepath.Join(t.TempDir(), "pglited")
+		build := exec.Command("go", "build", "-o", bin, "github.com/pglite-go/pglite/cmd/pglited")
+		if out, err := build.CombinedOutput(); err != nil {
+			t.Fatalf("build: %v\n%s", err, out)
+		}
 	}
 	dataDir := filepath.Join(t.TempDir(), "pgdata")
 	runs := 5
