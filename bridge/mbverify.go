@@ -47,7 +47,7 @@ const (
 	ss3 = 0x8f // EUC single shift 3
 )
 
-func highBit(c byte) bool     { return c&0x80 != 0 }
+func highBit(c byte) bool       { return c&0x80 != 0 }
 func eucRangeValid(c byte) bool { return c >= 0xa1 && c <= 0xfe }
 
 // mbLen is pg_encoding_mblen: the length of the character starting at s[0], judged by its
