@@ -10,8 +10,8 @@ import (
 // PostgreSQL's encoding conversion modules import a few functions of the server that
 // pglite.wasm does not export. The simple ones are provided by the host, so that the modules
 // needing only them load: utf8_and_iso8859_1.so (LATIN1, the common case) and
-// euc_cn_and_mic.so. The others need the radix-tree converters LocalToUtf and UtfToLocal and
-// still refuse to load (see conversion.go).
+// euc_cn_and_mic.so; radixconv.go adds the radix-tree converters the other utf8_and_*
+// modules need, and mbverify.go the character verifier.
 func init() {
 	emscripten.ProvideImport("pg_utf8_islegal", "ii", "i", func(p *emscripten.Process, s []uint64) {
 		legal := utf8IsLegal(p.Bytes(uint32(s[0]), uint32(max(int32(s[1]), 0))))
@@ -21,15 +21,25 @@ func init() {
 		}
 	})
 	emscripten.ProvideImport("report_invalid_encoding", "iii", "", func(p *emscripten.Process, s []uint64) {
-		enc, str, n := int32(s[0]), uint32(s[1]), int32(s[2])
-		raiseError(p, "22021", fmt.Sprintf("invalid byte sequence for encoding %q: %s",
-			encodingName(enc), charBytes(p, enc, str, n)), "")
+		reportInvalidEncoding(p, int32(s[0]), uint32(s[1]), int32(s[2]))
 	})
 	emscripten.ProvideImport("report_untranslatable_char", "iiii", "", func(p *emscripten.Process, s []uint64) {
-		src, dst, str, n := int32(s[0]), int32(s[1]), uint32(s[2]), int32(s[3])
-		raiseError(p, "22P05", fmt.Sprintf("character with byte sequence %s in encoding %q has no equivalent in encoding %q",
-			charBytes(p, src, str, n), encodingName(src), encodingName(dst)), "")
+		reportUntranslatableChar(p, int32(s[0]), int32(s[1]), uint32(s[2]), int32(s[3]))
 	})
+}
+
+// reportInvalidEncoding is PostgreSQL's report_invalid_encoding: the ERROR for the bad
+// character at str (n bytes left) in encoding enc. It does not return.
+func reportInvalidEncoding(p *emscripten.Process, enc int32, str uint32, n int32) {
+	raiseError(p, "22021", fmt.Sprintf("invalid byte sequence for encoding %q: %s",
+		encodingName(enc), charBytes(p, enc, str, n)), "")
+}
+
+// reportUntranslatableChar is PostgreSQL's report_untranslatable_char: the character at str
+// of encoding src has no equivalent in dst. It does not return.
+func reportUntranslatableChar(p *emscripten.Process, src, dst int32, str uint32, n int32) {
+	raiseError(p, "22P05", fmt.Sprintf("character with byte sequence %s in encoding %q has no equivalent in encoding %q",
+		charBytes(p, src, str, n), encodingName(src), encodingName(dst)), "")
 }
 
 // utf8IsLegal is PostgreSQL's pg_utf8_islegal: whether b is one well-formed UTF-8 character
@@ -38,7 +48,7 @@ func utf8IsLegal(b []byte) bool {
 	if len(b) < 1 || len(b) > 4 {
 		return false
 	}
-	for _, c := range b[2:] {
+	for _, c := range b[min(2, len(b)):] {
 		if c < 0x80 || c > 0xBF {
 			return false
 		}
@@ -63,22 +73,15 @@ func utf8IsLegal(b []byte) bool {
 }
 
 // charBytes formats the bytes of the character at str as PostgreSQL's error messages do
-// ("0xc3 0x28"), at most 8 of them.
+// ("0xc3 0x28"): as many as the encoding says the character has (at most what is left), at
+// most 8.
 func charBytes(p *emscripten.Process, enc int32, str uint32, n int32) string {
-	l := int32(1)
-	if enc == encodingUTF8 && n > 0 {
-		switch c := p.Bytes(str, 1)[0]; {
-		case c&0xE0 == 0xC0:
-			l = 2
-		case c&0xF0 == 0xE0:
-			l = 3
-		case c&0xF8 == 0xF0:
-			l = 4
-		}
+	if n <= 0 {
+		return ""
 	}
-	l = min(l, n, 8)
+	l := min(mbLenOrIncomplete(enc, p.Bytes(str, uint32(n))), int(n), 8)
 	parts := make([]string, 0, l)
-	for _, c := range p.Bytes(str, uint32(max(l, 0))) {
+	for _, c := range p.Bytes(str, uint32(l)) {
 		parts = append(parts, fmt.Sprintf("0x%02x", c))
 	}
 	return strings.Join(parts, " ")

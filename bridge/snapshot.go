@@ -112,6 +112,7 @@ func (inst *Instance) armInterrupts() {
 	inst.queryCancel = inst.globalInt32("QueryCancelPending")
 	inst.configReload = inst.globalInt32("ConfigReloadPending")
 	inst.armTimeouts()
+	inst.limitNativeStack()
 	if pending := inst.interruptPending; pending != nil {
 		inst.proc.SetInterruptCheck(func() bool { return atomic.LoadInt32(pending) != 0 })
 	}

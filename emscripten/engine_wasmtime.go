@@ -21,9 +21,20 @@ static void pg_func_new(wasmtime_context_t *cx, const wasm_functype_t *ty, uintp
 // same thread, on the same native stack.
 static __thread uintptr_t pg_stack_floor;
 
+// pg_stack_top is where the outermost call began, and pg_stack_limit_kb, when set, points at
+// a limit in KiB (in linear memory) on how much of the stack below it the guest may use:
+// PostgreSQL's max_stack_depth (see Process.SetStackLimit).
+static __thread uintptr_t pg_stack_top;
+static __thread const int32_t *pg_stack_limit_kb;
+
 static wasm_trap_t *pg_stack_low(void *env, wasmtime_caller_t *caller, wasmtime_val_raw_t *raw, size_t n) {
 	uintptr_t sp = (uintptr_t)__builtin_frame_address(0);
-	raw[0].i32 = pg_stack_floor != 0 && sp < pg_stack_floor;
+	int low = pg_stack_floor != 0 && sp < pg_stack_floor;
+	if (!low && pg_stack_floor != 0 && pg_stack_limit_kb != NULL) {
+		int32_t kb = *pg_stack_limit_kb;
+		low = kb > 0 && pg_stack_top - sp > (uintptr_t)kb * 1024;
+	}
+	raw[0].i32 = low;
 	return NULL;
 }
 
@@ -32,11 +43,18 @@ static void pg_stack_func_new(wasmtime_context_t *cx, const wasm_functype_t *ty,
 }
 
 static wasmtime_error_t *pg_call(wasmtime_context_t *cx, const wasmtime_func_t *f, wasmtime_val_raw_t *raw, size_t n,
-		wasm_trap_t **trap, size_t budget) {
+		wasm_trap_t **trap, size_t budget, uintptr_t limit_kb) {
 	int outer = pg_stack_floor == 0;
-	if (outer) pg_stack_floor = (uintptr_t)__builtin_frame_address(0) - budget;
+	if (outer) {
+		pg_stack_top = (uintptr_t)__builtin_frame_address(0);
+		pg_stack_floor = pg_stack_top - budget;
+		pg_stack_limit_kb = (const int32_t *)limit_kb;
+	}
 	wasmtime_error_t *err = wasmtime_func_call_unchecked(cx, f, raw, n, trap);
-	if (outer) pg_stack_floor = 0;
+	if (outer) {
+		pg_stack_floor = 0;
+		pg_stack_limit_kb = NULL;
+	}
 	return err;
 }
 
@@ -369,6 +387,19 @@ type wtStore struct {
 	// raws and stacks are pooled call buffers, one per nesting level in use.
 	raws   [][]uint64
 	stacks [][]uint64
+	// stackLimit is the host address of the guest's stack limit in KiB (setStackLimit), or 0.
+	stackLimit uintptr
+}
+
+// setStackLimit makes the native stack check also count the guest int32 at addr: a limit in
+// KiB on the native stack below the outermost call. Linear memory never moves (the maximum is
+// reserved up front), so its host address stays valid.
+func (s *wtStore) setStackLimit(addr uint32) {
+	if addr == 0 {
+		s.stackLimit = 0
+		return
+	}
+	s.stackLimit = uintptr(unsafe.Pointer(&s.p.mem[addr]))
 }
 
 // wtHost is one host function of one store.
@@ -550,7 +581,7 @@ func (f *wtFunc) call(stack []uint64) error {
 	}
 	trapSlot := (**C.wasm_trap_t)(unsafe.Pointer(&buf[2*f.size]))
 	*trapSlot = nil
-	werr := C.pg_call(s.cx, &f.fn, (*C.wasmtime_val_raw_t)(unsafe.Pointer(&buf[0])), C.size_t(f.size), trapSlot, C.size_t(wasmtimeStackBudget))
+	werr := C.pg_call(s.cx, &f.fn, (*C.wasmtime_val_raw_t)(unsafe.Pointer(&buf[0])), C.size_t(f.size), trapSlot, C.size_t(wasmtimeStackBudget), C.uintptr_t(s.stackLimit))
 	if trap := *trapSlot; werr != nil || trap != nil {
 		s.putRaw(buf)
 		return s.failure(werr, trap)

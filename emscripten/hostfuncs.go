@@ -107,3 +107,10 @@ func ProvideImport(name, params, results string, fn CallbackFunc) {
 	hostFuncs[name] = hf
 	baseHost[name] = hf
 }
+
+// CallTableNested calls the function in table slot idx from inside a host function, with the
+// signature letters of invoke_* (result first: "ii" takes and returns an i32). Like CallNested
+// it re-panics failures, so a longjmp raised by the callee keeps unwinding to its setjmp.
+func (p *Process) CallTableNested(sig string, idx uint32, args ...uint64) uint64 {
+	return p.mustCallTable(sig, idx, args...)
+}

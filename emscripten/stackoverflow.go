@@ -125,3 +125,21 @@ func (p *Process) installStackCheck() error {
 	raise.set(base + 1)
 	return nil
 }
+
+// stackLimiter is a store whose native stack check can also honour a limit the guest sets.
+type stackLimiter interface{ setStackLimit(addr uint32) }
+
+// SetStackLimit names the guest int32 at addr as a limit in KiB on the engine's native stack
+// that guest code may use from its outermost call (0 clears it). A guest whose own stack
+// limit measures only the shadow stack (PostgreSQL's max_stack_depth) so limits recursion
+// that keeps its frames on the native stack too: when the check it calls finds more used,
+// OnStackOverflow raises its error there. Only an engine with the native check (wasmtime)
+// honours it; it reports whether this one does.
+func (p *Process) SetStackLimit(addr uint32) bool {
+	l, ok := p.store.(stackLimiter)
+	if !ok || p.guest.global(stackSlotExport) == nil {
+		return false
+	}
+	l.setStackLimit(addr)
+	return true
+}
