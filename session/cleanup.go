@@ -54,6 +54,11 @@ func (b *Backend) cleanup(s *Session, p cleanupPlan) error {
 			return err
 		}
 	}
+	// An exiting PostgreSQL backend flushes its pending statistics; the next client must see
+	// the departed one's counters as it would after a real disconnect.
+	if _, err := b.query("select pg_catalog.pg_stat_force_next_flush()"); isBroken(err) {
+		return err
+	}
 	if p.alone {
 		if err := b.switchTo(s); err != nil {
 			return err

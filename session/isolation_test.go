@@ -429,3 +429,22 @@ func waitFor(t *testing.T, cond func() bool) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+func TestCleanup_departedClientsStatisticsAreFlushed(t *testing.T) {
+	b := newBackend(t, nil)
+	stay := connectRaw(t, b.Backend, "postgres", nil)
+	stay.simple("create table counted(v int)")
+	stay.simple("select pg_stat_force_next_flush()")
+	before := stay.one("select coalesce(seq_scan, 0) from pg_stat_user_tables where relname = 'counted'")
+	leave := connectRaw(t, b.Backend, "postgres", nil)
+	leave.simple("set stats_fetch_consistency = none")
+	leave.simple("select * from counted")
+	leave.conn.Close()
+	waitFor(t, func() bool { return b.ClientCount() == 1 })
+	// The flush happens at the backend's next idle point: the next batch's end.
+	stay.simple("select 1")
+	stay.simple("select pg_stat_clear_snapshot()")
+	if got := stay.one("select coalesce(seq_scan, 0) from pg_stat_user_tables where relname = 'counted'"); got == before {
+		t.Fatalf("seq_scan still %s after the other client left", got)
+	}
+}
