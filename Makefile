@@ -1,5 +1,5 @@
 # pglite-go: real PostgreSQL in a Go process.
-ASSETS_DIR ?= assets/pglite-0.5.16
+ASSETS_DIR ?= assets/pglite-0.5.17
 GO        ?= go
 PORT      ?= 5432
 SUDO      := $(shell [ "$$(id -u)" = 0 ] || echo sudo)

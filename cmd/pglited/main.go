@@ -1,4 +1,4 @@
-// Command pglited serves a PostgreSQL 18.6 database that runs in WebAssembly inside this
+// Command pglited serves a PostgreSQL 18.7 database that runs in WebAssembly inside this
 // process, over the PostgreSQL wire protocol on TCP and a Unix socket.
 package main
 
@@ -25,7 +25,7 @@ import (
 	"github.com/pglite-go/pglite/socket"
 )
 
-const usage = `pglited serves a PostgreSQL 18.6 database running in WebAssembly in this process.
+const usage = `pglited serves a PostgreSQL 18.7 database running in WebAssembly in this process.
 
 Usage:
   pglited [OPTION]...
@@ -71,7 +71,7 @@ Options:
       --engine=ENGINE           WebAssembly engine: wasmtime (cgo builds only) or wazero
                                 [$PGLITE_ENGINE] (default wasmtime where the build has it,
                                 else wazero)
-      --assets-dir=DIR          PGlite assets (default: ./assets/pglite-0.5.16 upward, else the
+      --assets-dir=DIR          PGlite assets (default: ./assets/pglite-0.5.17 upward, else the
                                 user cache, fetched there once with npm) [$PGLITE_ASSETS_DIR]
       --version                 show the versions of pglited, PGlite, PostgreSQL and the
                                 WebAssembly engine, then exit
