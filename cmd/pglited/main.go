@@ -254,6 +254,12 @@ func run(args []string, stderr io.Writer) int {
 		}
 		cfg.TLS = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
 	}
+	// Before anything listens: without the assets (none here and the registry unreachable)
+	// the daemon exits with one line naming the way to fetch them elsewhere.
+	if err := bridge.PrepareAssets(context.Background(), assetsDir, log); err != nil {
+		log.Error().Err(err).Msg("cannot start")
+		return 1
+	}
 	loaded, err := loadDataDir(loadArchive, &cfg)
 	if err != nil {
 		fmt.Fprintln(stderr, "pglited: --load-data-dir:", err)
