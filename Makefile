@@ -27,6 +27,7 @@ test: assets psql ## run every test, with the race detector
 	@# Fill wazero's compile cache and the template cluster once. Test binaries report wazero's
 	@# version as "dev" and so use their own cache folder: warm it from a (non-race) test.
 	$(GO) test ./bridge -run '^TestBridge_Exec_version$$' -count=1
+	PGLITE_ENGINE=wazero $(GO) test ./bridge -run '^TestBridge_Exec_version$$' -count=1 # a new pglite.wasm under -race compiles for minutes
 	$(GO) test -race -run '^$$' ./... > /dev/null # build every test binary first, so builds do not starve running tests
 	$(GO) test -race -timeout 20m ./...
 	cd test/pgtest/migrators && $(GO) vet ./... && $(GO) test -race ./... # the goose and golang-migrate adapters, a module of their own
