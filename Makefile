@@ -1,10 +1,10 @@
 # pglite-go: real PostgreSQL in a Go process.
-ASSETS_DIR ?= assets/pglite-0.5.16
+ASSETS_DIR ?= assets/pglite-0.5.17
 GO        ?= go
 PORT      ?= 5432
 SUDO      := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: help run test test-short test-wazero test-wasmtime test-nocgo race bench fuzz assets psql lint check embed-assets build
+.PHONY: help run test test-consumer test-short test-wazero test-wasmtime test-nocgo race bench fuzz assets psql lint check embed-assets build
 
 help: ## show targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -27,6 +27,7 @@ test: assets psql ## run every test, with the race detector
 	@# Fill wazero's compile cache and the template cluster once. Test binaries report wazero's
 	@# version as "dev" and so use their own cache folder: warm it from a (non-race) test.
 	$(GO) test ./bridge -run '^TestBridge_Exec_version$$' -count=1
+	PGLITE_ENGINE=wazero $(GO) test ./bridge -run '^TestBridge_Exec_version$$' -count=1 # a new pglite.wasm under -race compiles for minutes
 	$(GO) test -race -run '^$$' ./... > /dev/null # build every test binary first, so builds do not starve running tests
 	$(GO) test -race -timeout 20m ./...
 	cd test/pgtest/migrators && $(GO) vet ./... && $(GO) test -race ./... # the goose and golang-migrate adapters, a module of their own
@@ -34,6 +35,7 @@ test: assets psql ## run every test, with the race detector
 	$(MAKE) --no-print-directory test-wazero
 	$(MAKE) --no-print-directory regress-check-wazero
 	$(MAKE) --no-print-directory test-nocgo
+	$(MAKE) --no-print-directory test-consumer
 
 test-wazero: assets ## the bridge, integration and pgtest suites on wazero (make test runs the rest on the default engine)
 	PGLITE_ENGINE=wazero $(GO) test ./bridge ./test ./test/pgtest -count=1
@@ -43,6 +45,9 @@ test-wasmtime: assets ## the same suites on wasmtime
 
 test-nocgo: assets ## a CGO_ENABLED=0 build (wazero only), and its engine and bridge tests
 	CGO_ENABLED=0 $(GO) build ./... && CGO_ENABLED=0 $(GO) test ./emscripten/... ./bridge -count=1
+
+test-consumer: ## test/consumer as a user's module: fresh HOME, assets fetched by its first go test, the second run timed
+	PGLITE_E2E_NPM=1 $(GO) test ./test -run '^TestConsumerModule$$' -count=1 -v -timeout 15m
 
 test-short: assets ## quick tests only
 	$(GO) test -short ./...

@@ -100,6 +100,14 @@ func LoadAssets(dir string) (*Assets, error) {
 	return loadAssets(context.Background(), dir, zerolog.Nop())
 }
 
+// PrepareAssets loads the assets as an instance with this dir and logger would, fetching
+// them on first use (progress in log). A daemon calls it before it listens, so that a
+// machine without the assets fails at once with one error instead of after opening sockets.
+func PrepareAssets(ctx context.Context, dir string, log zerolog.Logger) error {
+	_, err := loadAssets(ctx, dir, log)
+	return err
+}
+
 // loadAssets is LoadAssets with the opening instance's context and logger, for the fetch.
 func loadAssets(ctx context.Context, dir string, log zerolog.Logger) (*Assets, error) {
 	if dir == "" && os.Getenv("PGLITE_ASSETS_DIR") == "" {

@@ -19,7 +19,7 @@ var ErrDataDirNotEmpty = errors.New("data directory is not empty")
 
 // LoadDataDir unpacks a data directory archive, as PGlite's dumpDataDir() writes it, into
 // dir, which must be empty or not exist yet. The archive is a tar file, gzip-compressed
-// ('gzip', 'auto' in Node) or not ('none'); PGlite 0.5.16 names its entries from the root
+// ('gzip', 'auto' in Node) or not ('none'); PGlite 0.5.17 names its entries from the root
 // of the data directory with a leading slash ("/PG_VERSION", "/base/1/1259"), and "./"
 // or no prefix is taken too. An entry whose name leaves the directory ("..") or that is
 // not a file or a directory (a link, a device) is refused. postmaster.pid is skipped: the

@@ -17,7 +17,7 @@ func assetsDir(t *testing.T) string {
 	}
 	wd, _ := os.Getwd()
 	for d := wd; ; d = filepath.Dir(d) {
-		if c := filepath.Join(d, "assets", "pglite-0.5.16"); fileExists(filepath.Join(c, "pglite.wasm")) {
+		if c := filepath.Join(d, "assets", "pglite-0.5.17"); fileExists(filepath.Join(c, "pglite.wasm")) {
 			return c
 		}
 		if filepath.Dir(d) == d {

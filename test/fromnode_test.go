@@ -21,12 +21,13 @@ import (
 
 	"github.com/pglite-go/pglite"
 	"github.com/pglite-go/pglite/bridge"
+	"github.com/pglite-go/pglite/internal/assetinstall"
 )
 
 // The data directories these tests read are written by PGlite itself, on Node: the npm
 // package is installed once per machine under the user cache, in the directory test/diff
 // uses for the same package.
-const nodePGliteVersion = "0.5.16"
+const nodePGliteVersion = assetinstall.Version
 
 // nodePGliteDir installs @electric-sql/pglite with npm unless it is there, and returns the
 // directory that holds its node_modules. It skips the test without node or npm.
@@ -232,7 +233,7 @@ func stopDaemon(t *testing.T, d *daemon) {
 	}
 }
 
-// TestFromNode opens data directories PGlite 0.5.16 wrote on Node: one closed cleanly, one
+// TestFromNode opens data directories PGlite 0.5.17 wrote on Node: one closed cleanly, one
 // left by a killed process, and a dumpDataDir() archive loaded with --load-data-dir into a
 // new directory, into memory, and with pglite.Options.LoadDataDir.
 func TestFromNode(t *testing.T) {

@@ -1,4 +1,4 @@
-// Command pglited serves a PostgreSQL 18.6 database that runs in WebAssembly inside this
+// Command pglited serves a PostgreSQL 18.7 database that runs in WebAssembly inside this
 // process, over the PostgreSQL wire protocol on TCP and a Unix socket.
 package main
 
@@ -25,7 +25,7 @@ import (
 	"github.com/pglite-go/pglite/socket"
 )
 
-const usage = `pglited serves a PostgreSQL 18.6 database running in WebAssembly in this process.
+const usage = `pglited serves a PostgreSQL 18.7 database running in WebAssembly in this process.
 
 Usage:
   pglited [OPTION]...
@@ -72,7 +72,7 @@ Options:
       --engine=ENGINE           WebAssembly engine: wasmtime (cgo builds only) or wazero
                                 [$PGLITE_ENGINE] (default wasmtime where the build has it,
                                 else wazero)
-      --assets-dir=DIR          PGlite assets (default: ./assets/pglite-0.5.16 upward, else the
+      --assets-dir=DIR          PGlite assets (default: ./assets/pglite-0.5.17 upward, else the
                                 user cache, fetched there once with npm) [$PGLITE_ASSETS_DIR]
       --version                 show the versions of pglited, PGlite, PostgreSQL and the
                                 WebAssembly engine, then exit
@@ -257,6 +257,12 @@ func run(args []string, stderr io.Writer) int {
 			return 1
 		}
 		cfg.TLS = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	}
+	// Before anything listens: without the assets (none here and the registry unreachable)
+	// the daemon exits with one line naming the way to fetch them elsewhere.
+	if err := bridge.PrepareAssets(context.Background(), assetsDir, log); err != nil {
+		log.Error().Err(err).Msg("cannot start")
+		return 1
 	}
 	loaded, err := loadDataDir(loadArchive, &cfg)
 	if err != nil {

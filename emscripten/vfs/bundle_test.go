@@ -17,7 +17,7 @@ func TestLoadBundleReal(t *testing.T) {
 	if !ok || !bytes.HasPrefix(bki, []byte("# PostgreSQL 18")) {
 		t.Fatalf("postgres.bki missing or wrong: %q", head(bki))
 	}
-	if b.Size() != 6242272 {
+	if b.Size() != 6241295 {
 		t.Fatalf("size %d", b.Size())
 	}
 

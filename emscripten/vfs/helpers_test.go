@@ -9,7 +9,7 @@ import (
 
 func assetsDir() string {
 	_, file, _, _ := runtime.Caller(0)
-	return filepath.Join(filepath.Dir(file), "..", "..", "assets", "pglite-0.5.16")
+	return filepath.Join(filepath.Dir(file), "..", "..", "assets", "pglite-0.5.17")
 }
 
 // realBundle loads the shipped bundle or skips the test.

@@ -5,74 +5,74 @@ package assetinstall
 // live; `make assets`, cmd/pglite-assets and the library's first-use fetch all read them.
 
 // Version is the PGlite release the pins name.
-const Version = "0.5.16"
+const Version = "0.5.17"
 
 // marker is written into an install's .complete file. Bump it when the set of kept files
 // changes, so that an older folder is installed again instead of being taken as complete.
 const marker = "3"
 
 // mainPackage is the PGlite package, with the sha256 of its tarball.
-var mainPackage = [2]string{"@electric-sql/pglite", "04e3a275aa4f7663d94ec06fcf1288379c23845a3cd09decf474b424b1ee5c7c"}
+var mainPackage = [2]string{"@electric-sql/pglite", "132272b9aab15c88a6643af74a0e6e739f2fe85fe11dcb8610d7560692199259"}
 
 // coreFiles are kept from the main package's dist/ at the top of the assets folder.
 var coreFiles = [][2]string{
-	{"pglite.wasm", "5256d9ac379f631355f41ab30291e6a6d9f854242b5ee2a2d0940e28041d3fca"},
-	{"pglite.data", "d73cf4ba1b0bf92f80f088ce7d23b17f9bc175327d7584ec2a713b27e9758c31"},
-	{"initdb.wasm", "63d8b9d54110f827711545a338a643621e65b5658f09e1acfcf36073be365ce2"},
-	{"pglite.js", "b4ee8cc358344c9e495a57b4301938178bec1a2c6d6fad10cd600f5f8632b2a0"},
+	{"pglite.wasm", "2a5dccbcdf80f54ef9c6333732251e176ffbcbdba59d63c01501263611a053ea"},
+	{"pglite.data", "e65074d978d05ac408d5aa157930d4fd458879fdd62ba85d8a9e885b933de8fa"},
+	{"initdb.wasm", "0aac6ef715908003eb53fb354f603e7a5e8aa72ab48018633565f889f42335c1"},
+	{"pglite.js", "b9e7dbee6de623b65c64268ec7651102f8e6a0845f89d41bd5771b94a22eb427"},
 }
 
 // contribBundles are the main package's dist/<name>.tar.gz, kept as contrib/<name>.tar.gz.
 var contribBundles = [][2]string{
-	{"amcheck", "e88e630f083d3f7185f3ec6c475d80fa3e262ec075d7df5a0bb528b962721117"},
-	{"auto_explain", "edd0432d6e285184e54d726ee329b5d5aab7957718b649b6522288b5e05c5d7a"},
-	{"bloom", "7a133406882e754396ee590aff4843e10958acc6eb5c7bfd4dc0163df68c2089"},
-	{"btree_gin", "15968b2b912ddb281777514eb307dba9d2eafbc39842e7784c8dd96ad5fbbc7c"},
-	{"btree_gist", "b8c8798d4567c4b44da72f80c5570ae552d8ede9291407ef1caee6c8b5a102cd"},
-	{"citext", "9d7f941efc5d3b17d4855086512c6a3dae74ff7380402c00f9b81078da89449e"},
-	{"cube", "34e77fe63a67bfe68d0a0612b93a5a411b70cee6f448ec48ad740c4a162e6ed6"},
-	{"dict_int", "81bcc2b7a13203dfd54313370e45fb5728ad5d585918200e9ae1c0e0ec741f46"},
-	{"dict_xsyn", "19dfa7b6e28a82486d09d051fae56789b7ce714ecfd0f3fcc047af1bd520be7c"},
-	{"earthdistance", "55e5e82beb0a3d17b101b38bad9de1c95fed563a6f6ab9093f785e9a03374957"},
-	{"file_fdw", "24a46da7298c84e2a6b6b5457496f85819382feab82619ac775fd2ca7596f82e"},
-	{"fuzzystrmatch", "540ff999899ede69dc583b53db39c86b87222ca32f6dcb35baa2b05bfdd39ee0"},
-	{"hstore", "da769acee3df200a789fa0fd06020ba339201c2377761a6f911b2ff988bf2b5a"},
-	{"intarray", "75dc6e1a5ebf83c50645fd15fadeea245a9ff7c58b78733506c36d27abc3ecb0"},
-	{"isn", "ec8eb08a1085c4e0dcd909fd79f418df32761eea9345f5fa5bb4a9a2690a9aa8"},
-	{"lo", "b2c57c1000a9107f49874877a3731867a203a7c755d2bf74122f2f67935ea7bf"},
-	{"ltree", "8020bc902e5a26933cdd0e5454ae825c72d3674359892abcb45702c7f7874187"},
-	{"pageinspect", "2b2a0b287b125d7f303c52f13acbc4c219b602f39570cb38607b27a72ae6f225"},
-	{"passwordcheck", "cbc1d0a14eec8256f60b2138e6bdbaeee8950d6e65508bad198b272617b25c85"},
-	{"pg_buffercache", "945d67698f50bf75952c8ebae6afbf70ca8ada31ee1c0ecbbf042a75f3788be7"},
-	{"pg_freespacemap", "654a6899a7a70bd5cf0e53e7b3dffdc165e98695379601d3b6fe68543ed444d8"},
-	{"pg_logicalinspect", "2cbee704ba5d8b6adbd65afbcc07f2cd1eecb458d63c07380fbec83822c23131"},
-	{"pg_overexplain", "cc618dd9090c7eb84d94225eec881a45bb681b89d2cd5283525010e095a95575"},
-	{"pg_stat_statements", "8664839b1103fefe95d4fa9bfee1823866332a35eb3886612949c57bad5d9e91"},
-	{"pg_surgery", "1c42907bbd7670e2d21af998ec914dc160b8380b787e2e2113903813c5f28af1"},
-	{"pg_trgm", "ccbf37e10d84ad5a4b93783d3d74f9217dc656c162801093cdf4f33843f71bf7"},
-	{"pg_visibility", "55664a7f243cf56bb9b615a3d381ea9723dabccc862d2defe522f6209ec31582"},
-	{"pg_walinspect", "d7ec618827791957e8558a1502f1014450f21b1c4d9c56c4850ce0231dd6dbef"},
-	{"pgcrypto", "10da604dae5b3c3f1a25ef64ed406ee68b6a4850f80d07978b3fdb3f52c86c54"},
-	{"seg", "4ff4c44b57e62508e71d7a77f2d61b48db3cd6214798184becef0ccd36a69d32"},
-	{"spi", "7b30c34c498591b235cd3d80b379cba1941e457e6b7255cff8b190a6544f6794"},
-	{"tablefunc", "f6293e2131245db898b4e5d91a5de5378f7ae65ebfca1452b17116363c695fa7"},
-	{"tcn", "1deca4ae390fb462c184a8af30bfd06d23648f598b7155f44c863a44aea148ec"},
-	{"tsm_system_rows", "835c8ccf1d785067d06c8418d6f86465ecd606ebe4b83bded5382182961e6d74"},
-	{"tsm_system_time", "07b0bc29186af8727a8c6d692fe4b1ee332e5b57f13b95727d34779cd985956f"},
-	{"unaccent", "3f36d0e09674ae9703f4959d0b5753ee634d195b02c1a0189fe0ce85a33fca33"},
-	{"uuid-ossp", "af253f6a9bd01e3044b98cabec6b01b618b51c95e1b867bd676d528335527370"},
+	{"amcheck", "684b9d92587a53a6c2d383a95828d168b1a316206f2ed14ed077b98aa7acfe5b"},
+	{"auto_explain", "4c833980a4c9ba047f76c73bbd45e583fe1249b6d0de75629f190ce8dfffb75f"},
+	{"bloom", "49f97dfee305bdc9620e888945d5d9ddff490432e7ec3e65f6273341ab3bfea8"},
+	{"btree_gin", "17b83a1cd9537e5883bcf3e818df3af128cc9840c1071d47450387cc1c51022c"},
+	{"btree_gist", "8935292851a344ccf355b73079bd6d14fe5017667055fca4833e79440aee837b"},
+	{"citext", "c46e795b0bb60b36d9fd790a380009364c700201cc28c797e090b70c0098b065"},
+	{"cube", "999754cf823ee8bf259b0cd33ff489555cfb1547fd4d575d14d7d2af733cb041"},
+	{"dict_int", "cecf8eae5c070ea67e804a04c96cbf7a4db4a2d9930b8762a4f62e85981e8524"},
+	{"dict_xsyn", "5f67689488cd4dc4a505ba1edb331b58c3fd6b95c9c785546da6fe8f7e8c2ef1"},
+	{"earthdistance", "5cebcefbd8733f8a697002c4ed6765a24591ea131983cc112998df76ac103399"},
+	{"file_fdw", "75448d95c3336d6635d3fa64972080f4c110ebfcab3cfb31310ab6ca67889449"},
+	{"fuzzystrmatch", "3dff65d0f0120e888f82e5f0379d1ed64a2f5cd9252a3390bbd47f5a52395707"},
+	{"hstore", "08312be8963fa61ecefa71198e16447039ca81a7be39368498366e032773d7cf"},
+	{"intarray", "c0818bc76d212bfa5c372e891b6547823987d29162d5af7273086831132a9b00"},
+	{"isn", "47815c5d30a4ed2bf25223b7f18050bc7db9011e2c10e2e584ffb5ce6a146b75"},
+	{"lo", "13b0a4fe0afde018ff78edd97a48c859d65fc1bbd69877f8b7ea587d257a2275"},
+	{"ltree", "ea0085c0796968f87f8d913a8d86277bbc87c43cc6955fc57170a24d4c6088fd"},
+	{"pageinspect", "42209e759fc98716636b72555c6ee017f77b3fd2286067edec7f9f7b1205f0a1"},
+	{"passwordcheck", "8775b44a5a0fd4d3f0abcc346089f021ce7a995aff412e6244ac0ed49e3d1675"},
+	{"pg_buffercache", "dc84d55a6b37f5ca4cd53d4d43deb74ace558f4173e5ab80908d3cde6a349cc3"},
+	{"pg_freespacemap", "df1600d9afac86138d583c6a3f3bb87e0df74368e937a801a76b5284813096b3"},
+	{"pg_logicalinspect", "5acff42fda9fc8f6ea2ec130e19a5a3feb999d3d47a61b65c097171e5b4220b1"},
+	{"pg_overexplain", "3ebfaf95dcfb0c3dc5323712d99daabdc1f90f449be78ca6e0eebc0cc83f7bf0"},
+	{"pg_stat_statements", "a7dac9a4c1368eb6523c2a3f8ee67ecc780688017690880c7cf673264b183c33"},
+	{"pg_surgery", "8f9ce5fe563266dc61cf0d26d558b9b80e98f3e2414bcf45d98d8f71c4f1d383"},
+	{"pg_trgm", "c9347355cc19838d9e887a63b73a870bffb425b17813533137a50b15bb83b694"},
+	{"pg_visibility", "5d21d4098afa090bdb2f7b0cc60f0a1934b842cc8ad83c50398c6b9e4af881c4"},
+	{"pg_walinspect", "018e0d6a14d65fb0557ca2ecee1da87ca041d00d3bac61d3a785f18bb29f59e3"},
+	{"pgcrypto", "4b56f2787fe720ed467674419e93b50663a5f0631ca43832d2b731943634bb39"},
+	{"seg", "2db96413ab8547e1cdf6dfd28b3da59dceb1e9f5c4e756e7c31b589efe534feb"},
+	{"spi", "66e4efe8380a927d4b778ce12dec1b0c6f2ead01808f5d24316f8184fe81ccbb"},
+	{"tablefunc", "dfd963a63931efdcf9cf54642d4be6accefc8efb1ddb9e4c8b3b5c31c44ed88f"},
+	{"tcn", "e3bc0ed8a27d8fc9ca170a264f54cb8c7b3eb1570c59ec8dbc009bb9e193e2e3"},
+	{"tsm_system_rows", "9980001a91f7cc8e11f0bc24cc1b27931bcb7d68ac63d05de4fb4b5634b8b787"},
+	{"tsm_system_time", "3acf47bcc9943eecde78bdd2c8f0b149c1208eb2cfed0c8ccc945bf3127685c9"},
+	{"unaccent", "f5396e5ae19e8122afaee1120b11762f17f05286cdf7e1b18017092b31f1bba5"},
+	{"uuid-ossp", "b01ebbad574b182913b86ae1736666cbb67899514d4a418f0f2b981fc19dc728"},
 }
 
 // extensionPackages are the extension packages: name, version, tarball sha256, and the one
 // bundle each ships (dist/<bundle>.tar.gz, kept as extensions/<bundle>.tar.gz) with its sha256.
 var extensionPackages = [][5]string{
-	{"@electric-sql/pglite-pgvector", "0.0.15", "0a279b589956711b92a1b5d1fc13bd2f17c7dd8694c1d7011fd65b9d1198f7ed", "vector", "770cd826597c693a8ae5688b6b7beb0df5a593a1f482e48b84673954cbd69c13"},
-	{"@electric-sql/pglite-age", "0.0.15", "97cc3dbf0767c3bdeb228be0d671d30529c695a4ec0bb4d8c3db4581b5d93c1a", "age", "07802702d313f4d690f058328ce85bfe6fc8110bae5821635bdf6a4a620bfe06"},
-	{"@electric-sql/pglite-pg_ivm", "0.0.15", "4e200fa45894da5cbaa0d7aa623141949ce6d5606d957267db65c122111b79f5", "pg_ivm", "755b58ee42a9eed1c28b4c60b46665b8696b203e17d32b28cd502a8052bc8a78"},
-	{"@electric-sql/pglite-pgtap", "0.0.15", "ac214c27e10987c6623bef2100f98fc8a9977ed7026ddaf4b763d159c3c1ea01", "pgtap", "1f221b4d7c59f58bb49d9d84c884c82cddc5389d75fc1d2db855a408774daf36"},
-	{"@electric-sql/pglite-pg_uuidv7", "0.0.15", "911c2d7f2cd2cb299f79727721e845e7e187f9eb1a1ed8ce921cc62a8bc66cf8", "pg_uuidv7", "bb301748c125863505aad7cde53f5fd1b16497934461c1f4dfe21bae7c0ffc4c"},
-	{"@electric-sql/pglite-pg_hashids", "0.0.15", "ba750e17879952ab526440ecb66c14e13e6510edbd5792cad4ab371e743ae9d0", "pg_hashids", "3d90da8586395c5afb2153db1a452a90e749f5ee284737ffdb8a253b55067f79"},
-	{"@electric-sql/pglite-pg_textsearch", "0.0.16", "f4c4171ca440c71b600106918aa467a94b584690ea99365264c98a79b89425db", "pg_textsearch", "1b5e0ef070c3cf1e04e8f3093f1ff3aa95d0b45397ff6b8f352c0d2904800127"},
+	{"@electric-sql/pglite-pgvector", "0.0.16", "0a79bb6f43b128f53bf21d5060354560820c0e5744f332d8a2a74d7daadc2de3", "vector", "1ef432f8c94cf9048b1964208a4d68b8dc7a569b2203d3ec9e9558e3e17a129e"},
+	{"@electric-sql/pglite-age", "0.0.16", "dd683462961c1fe108b0a84afd32a8b1c3adbb4b63dff6139cb860de26cbf692", "age", "1215d53f673356af0fd828afe863e7da3ffc76a973bbab0777b68d7efc14c85e"},
+	{"@electric-sql/pglite-pg_ivm", "0.0.16", "5e0cfccbfdba1582c14d949cc878a8692b807ccce80878b238ba1d321a98f9f9", "pg_ivm", "da68b82c4e9af49d6acf8a14cbfc623172da229cf4c99d9df953e55aeb0c15a7"},
+	{"@electric-sql/pglite-pgtap", "0.0.16", "43e5b77d46ea1410672a8efdbeef3117e2d15bb979b8b200487c5110a060e1eb", "pgtap", "a873418693e88da4de4d4f71408ade7172654a9231db19dc7de6da6dbe747302"},
+	{"@electric-sql/pglite-pg_uuidv7", "0.0.16", "5953e61f57e053b5d13a24f87119f49350596f7dd410a53812a606997ed2c0cf", "pg_uuidv7", "260a94e0a71269c0be6881bda5a72ac17ab8c03545492e0aac30c10197d56a41"},
+	{"@electric-sql/pglite-pg_hashids", "0.0.16", "c86500476c3279900216974d167d8f71ef5452187fd0dbe3dd3230c7a4f127f7", "pg_hashids", "8b466edf50e7239289339a476324a71039bca3e35c292ba978342393512968d2"},
+	{"@electric-sql/pglite-pg_textsearch", "0.0.17", "6a52b17624ff9ce14a30d20f4517e04f281c85695eb4c28f84667748aebf5a5b", "pg_textsearch", "c6c36bcdc40ad29bf6a7742fb8723c3b4591d618e2e72396fe60a27f7136cf08"},
 }
 
 // Pinned is the pin set of this release.

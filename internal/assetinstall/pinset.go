@@ -52,6 +52,17 @@ func (ps *Pins) has(to string) bool {
 	return false
 }
 
+// Sum is the pinned sha256 of the kept file at to (pglite.wasm), or "" when none is kept
+// there; tools that check another copy of the same build (test/diff's Node package) ask it.
+func (ps *Pins) Sum(to string) string {
+	for _, f := range ps.files() {
+		if f.To == to {
+			return f.Sum
+		}
+	}
+	return ""
+}
+
 // inDir lists the kept files directly inside dir ("contrib"), sorted as pinned.
 func (ps *Pins) inDir(dir string) []File {
 	var out []File

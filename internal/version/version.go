@@ -16,7 +16,7 @@ const Version = "0.1.0"
 const PGlite = assetinstall.Version
 
 // PostgreSQL is the PostgreSQL release PGlite's build is made from.
-const PostgreSQL = "18.6"
+const PostgreSQL = "18.7"
 
 // Summary is the line pglited --version prints after its name, for the engine that runs
 // PostgreSQL and its release.

@@ -12,7 +12,7 @@ import (
 	"github.com/pglite-go/pglite/bridge"
 )
 
-// TestCorpus runs every script in corpus/ through pglite-go and through PGlite 0.5.16 on
+// TestCorpus runs every script in corpus/ through pglite-go and through PGlite 0.5.17 on
 // Node, and fails on the first statement whose outcome differs. It needs node and npm on
 // PATH (the package is installed once into the user's cache directory); PGLITE_DIFF=0
 // skips it.

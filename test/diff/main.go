@@ -1,5 +1,5 @@
 // Command diff runs SQL scripts, statement by statement, through pglite-go (in this
-// process) and through PGlite 0.5.16 on Node (the same pglite.wasm, driven by its own
+// process) and through PGlite 0.5.17 on Node (the same pglite.wasm, driven by its own
 // JavaScript host), each on a fresh in-memory database, and reports the first statement
 // whose outcome differs: result columns and rows as text (EXPLAIN plans included), the
 // command tag, the error's SQLSTATE, message and other fields, NOTICE and WARNING

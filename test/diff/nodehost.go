@@ -21,16 +21,19 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgproto3"
+
+	"github.com/pglite-go/pglite/internal/assetinstall"
 )
 
 // The reference host: the npm package this project takes pglite.wasm from, on Node.
 const (
 	refPackage = "@electric-sql/pglite"
-	refVersion = "0.5.16"
-	// refWasmSHA256 is pglite.wasm of that package, as scripts/assets.sh pins it: both
-	// hosts run the same PostgreSQL build.
-	refWasmSHA256 = "5256d9ac379f631355f41ab30291e6a6d9f854242b5ee2a2d0940e28041d3fca"
+	refVersion = assetinstall.Version
 )
+
+// refWasmSHA256 is pglite.wasm of that package, as internal/assetinstall pins it: both
+// hosts run the same PostgreSQL build.
+var refWasmSHA256 = assetinstall.Pinned.Sum("pglite.wasm")
 
 //go:embed driver.mjs
 var driverSource []byte

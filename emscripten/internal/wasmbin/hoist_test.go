@@ -516,7 +516,7 @@ func TestHoistBoundsChecks_unsupported(t *testing.T) {
 
 // pgliteWasm returns the real PostgreSQL module, or skips.
 func pgliteWasm(t testing.TB) []byte {
-	path := filepath.Join("..", "..", "..", "assets", "pglite-0.5.16", "pglite.wasm")
+	path := filepath.Join("..", "..", "..", "assets", "pglite-0.5.17", "pglite.wasm")
 	b, err := os.ReadFile(path)
 	if err != nil {
 		t.Skipf("pglite.wasm: %v", err)

@@ -9,7 +9,7 @@ import (
 	"time"
 )
 
-const assetDir = "../../../assets/pglite-0.5.16"
+const assetDir = "../../../assets/pglite-0.5.17"
 
 func readAsset(t testing.TB, name string) []byte {
 	t.Helper()
@@ -74,20 +74,20 @@ func TestParse_pglite(t *testing.T) {
 		t.Fatal("no element slots")
 	}
 	for fn, slot := range m.ElemSlots {
-		if slot < 1 || slot > 6979 || fn < m.NumImportedFuncs || int(fn) >= len(m.FuncTypeIdx) {
+		if slot < 1 || slot > 6993 || fn < m.NumImportedFuncs || int(fn) >= len(m.FuncTypeIdx) {
 			t.Fatalf("func %d in slot %d", fn, slot)
 		}
 	}
-	if m.Dylink == nil || m.Dylink.TableSize != 6979 {
+	if m.Dylink == nil || m.Dylink.TableSize != 6993 {
 		t.Errorf("dylink = %+v", m.Dylink)
 	}
-	if m.TableMin != 6980 {
-		t.Errorf("TableMin = %d, want 6980", m.TableMin)
+	if m.TableMin != 6994 {
+		t.Errorf("TableMin = %d, want 6994", m.TableMin)
 	}
 	if sp, ok := m.exported("__stack_pointer", KindGlobal); !ok || sp != 0 {
 		t.Errorf("__stack_pointer export = %d, %v", sp, ok)
 	}
-	if v, ok := m.ExportedGlobalValue("__heap_base"); !ok || v != 11362848 {
+	if v, ok := m.ExportedGlobalValue("__heap_base"); !ok || v != 11371232 {
 		t.Errorf("__heap_base = %d, %v", v, ok)
 	}
 	malloc, ok := m.ExportedFunc("malloc")
@@ -142,7 +142,7 @@ func TestParse_sideModule(t *testing.T) {
 		t.Fatal(err)
 	}
 	d := m.Dylink
-	if d == nil || d.MemSize != 31432 || d.MemAlign != 4 || d.TableSize != 38 {
+	if d == nil || d.MemSize != 31688 || d.MemAlign != 4 || d.TableSize != 38 {
 		t.Fatalf("dylink = %+v", d)
 	}
 	var gotMem, gotFunc int

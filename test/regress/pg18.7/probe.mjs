@@ -1,0 +1,10 @@
+const dir = process.argv[2];
+const { PGlite } = await import(dir + '/node_modules/@electric-sql/pglite/dist/index.js');
+const db = await PGlite.create();
+const q = async (s) => (await db.query(s)).rows;
+console.log((await q("select version()"))[0].version.slice(0, 35));
+await db.exec("create table src (f1 int); create table log (f1 int, tag text); create rule r5 as on update to src do instead update log as trgt set tag = 'updated' where trgt.f1 = new.f1;");
+console.log((await q("select pg_get_ruledef(oid) as d from pg_rewrite where rulename = 'r5'"))[0].d);
+await db.exec("create table sj (a int unique, b int, c int); insert into sj select g, g, g from generate_series(1,10) g; analyze sj;");
+console.log((await q("explain (costs off) select * from sj p, sj q where p.a = q.a and p.b = 1 and q.b = 2")).map(r => r['QUERY PLAN']).join(' | '));
+await db.close();
