@@ -368,6 +368,7 @@ func (h *Handle) bridgeReady() {
 		return
 	}
 	go func() {
+		<-h.pidsSet // the first boot can be quicker than Start's return
 		_, err := s.get(s.rules(s.cfg.database()), h.system, h.Bridge(), s.cfg.StartupTimeout)
 		if err == nil {
 			h.markReady()

@@ -267,7 +267,7 @@ func (b *bridgeActor) opened(ctx actor.Context, m *instanceOpened) {
 		panic(fmt.Errorf("actors: open: %w", m.err))
 	}
 	b.serve(ctx, m.backend)
-	ctx.ActorSystem().EventStream.Publish(&BridgeReady{Timings: m.timed, Restart: b.shared.restarts})
+	ctx.ActorSystem().EventStream.Publish(&BridgeReady{Timings: m.timed, Restart: b.shared.restarts, tree: b.cfg.metrics})
 	b.armIdleStop(ctx)
 }
 

@@ -86,6 +86,7 @@ type ServeConn struct {
 type BridgeReady struct {
 	Timings bridge.Timings
 	Restart int
+	tree    *Metrics // which tree's Bridge: several trees may share one actor system
 }
 
 // BridgeFailed is published when the instance broke; the Bridge restarts.

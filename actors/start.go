@@ -108,6 +108,9 @@ func openListeners(c *Config) ([]net.Listener, error) {
 func (h *Handle) onEvent(evt any) {
 	switch e := evt.(type) {
 	case *BridgeReady:
+		if e.tree != h.metrics {
+			return // another tree's, in the same actor system
+		}
 		h.bridgeReady() // after reading pg_hba.conf on the first boot (auth.go)
 		h.log.Info().Int("restart", e.Restart).Msg("database ready")
 	case *actor.SupervisorEvent:
