@@ -72,7 +72,8 @@ func Run(ctx context.Context, w io.Writer, cfg Config) error {
 	stop := context.AfterFunc(ctx, link.abort)
 	defer stop()
 
-	out := &scriptWriter{w: w, onErr: link.abort}
+	filter := newAttverFilter(w)
+	out := &scriptWriter{w: filter, onErr: link.abort}
 	msgs := &messages{to: cfg.Stderr}
 	fs, err := sandbox()
 	if err != nil {
@@ -93,6 +94,9 @@ func Run(ctx context.Context, w io.Writer, cfg Config) error {
 	defer p.Close()
 	status, err := runMain(p, arguments(cfg))
 	stop()
+	if cerr := filter.Close(); cerr != nil && out.err == nil {
+		out.err = cerr
+	}
 	switch {
 	case out.err != nil:
 		return fmt.Errorf("pgdump: write the dump: %w", out.err)
