@@ -115,7 +115,9 @@ func installNativePostgres(t *testing.T) {
 			_ = os.WriteFile(conf, []byte("create_main_cluster = false\n"), 0o644)
 		}
 	}
-	for _, args := range [][]string{{"apt-get", "update", "-qq"}, {"apt-get", "install", "-y", "-qq", "--no-install-recommends", "postgresql"}} {
+	for _, args := range [][]string{{"apt-get", "update", "-qq"}, {"apt-get", "install", "-y", "-qq", "--no-install-recommends",
+		// keep the createcluster.conf written above, which no package owned yet
+		"-o", "Dpkg::Options::=--force-confdef", "-o", "Dpkg::Options::=--force-confold", "postgresql"}} {
 		cmd := exec.Command(append(sudo, args...)[0], append(sudo, args...)[1:]...)
 		cmd.Env = append(os.Environ(), "DEBIAN_FRONTEND=noninteractive")
 		if out, err := cmd.CombinedOutput(); err != nil {
