@@ -207,17 +207,27 @@ func (b *bridgeActor) start(ctx actor.Context) {
 			<-prev
 		}
 		time.Sleep(backoff)
-		if cfg.DataDir == "" {
-			cfg.ReuseFS = shared.fs
+		be, t, ok, err := life.open(cfg, scfg, shared)
+		if ok {
+			system.Root.Send(self, &instanceOpened{backend: be, err: err, timed: t})
 		}
-		be, t, err := openBackend(cfg, scfg)
-		if err != nil {
-			life.release()
-		} else if !life.adopt(be) {
-			return
-		}
-		system.Root.Send(self, &instanceOpened{backend: be, err: err, timed: t})
 	}()
+}
+
+// open boots an instance for the incarnation (on the in-memory file system kept across
+// restarts, without a data directory) and adopts it. A failed boot releases the
+// incarnation at once; ok is false when the actor stopped meanwhile, and the instance is
+// being closed.
+func (l *incarnation) open(cfg bridge.Config, scfg session.Config, shared *bridgeShared) (be *session.Backend, t bridge.Timings, ok bool, err error) {
+	if cfg.DataDir == "" {
+		cfg.ReuseFS = shared.fs
+	}
+	be, t, err = openBackend(cfg, scfg)
+	if err != nil {
+		l.release()
+		return nil, t, true, err
+	}
+	return be, t, l.adopt(be), nil
 }
 
 // openBackend boots an instance and puts a session.Backend on it.

@@ -135,16 +135,10 @@ func (b *bridgeActor) recycle(ctx actor.Context) {
 			b.log.Warn().Err(err).Msg("recycle: the old instance did not shut down cleanly; the new one recovers")
 		}
 		heaprelease.MarkDirty() // the old instance's host state, and the files it deleted in memory
-		if cfg.DataDir == "" {
-			cfg.ReuseFS = shared.fs
+		be, _, ok, err := life.open(cfg, scfg, shared)
+		if ok {
+			system.Root.Send(self, &instanceRecycled{backend: be, err: err, before: before, took: time.Since(start)})
 		}
-		be, _, err := openBackend(cfg, scfg)
-		if err != nil {
-			life.release()
-		} else if !life.adopt(be) {
-			return
-		}
-		system.Root.Send(self, &instanceRecycled{backend: be, err: err, before: before, took: time.Since(start)})
 	}()
 }
 

@@ -243,16 +243,6 @@ func (b *Backend) TerminateRunning(fatal []byte) {
 	}
 }
 
-// TerminateAll ends every client session with fatal and forgets them.
-func (b *Backend) TerminateAll(fatal []byte) {
-	b.mu.Lock()
-	ended := b.dropSessions()
-	b.mu.Unlock()
-	for _, s := range ended {
-		s.client.Terminate(fatal)
-	}
-}
-
 // dropSessions forgets every session and fails the waiting tasks; it returns the client
 // sessions, to be told.
 func (b *Backend) dropSessions() []*Session {
@@ -275,7 +265,7 @@ func (b *Backend) dropSessions() []*Session {
 // Close waits for the running job, then shuts PostgreSQL down: cleanly when rollback (an
 // open transaction of the last client is rolled back first), or as a release of an
 // instance the next owner recovers from its files. Every later call returns the first
-// call's result; Released is closed once it is done.
+// call's result.
 func (b *Backend) Close(rollback bool) error {
 	b.once.Do(func() {
 		b.mu.Lock()
@@ -301,9 +291,6 @@ func (b *Backend) Close(rollback bool) error {
 	})
 	return b.closeErr
 }
-
-// Released is closed once Close has released the instance.
-func (b *Backend) Released() <-chan struct{} { return b.released }
 
 // fail ends every session after the instance broke, and tells the owner. Called with the
 // lock held, by the goroutine that ran the failing job; it unlocks.

@@ -202,14 +202,14 @@ func (b *Backend) snapshot(s *Session, checkpoint bool) (*bridge.Template, error
 		return nil, err
 	}
 	b.cur = backendState{user: bootUser}
-	for _, warm := range []func(*Backend) error{
-		func(b *Backend) error { _, err := readParams(b); return err },
-		func(b *Backend) error { _, err := readRoles(b); return err },
-		func(b *Backend) error { _, err := readResets(b); return err },
-	} {
-		if err := warm(b); err != nil {
-			return nil, err
-		}
+	if _, err := readParams(b); err != nil {
+		return nil, err
+	}
+	if _, err := readRoles(b); err != nil {
+		return nil, err
+	}
+	if _, err := readResets(b); err != nil {
+		return nil, err
 	}
 	if checkpoint {
 		if _, err := b.query("CHECKPOINT"); err != nil {
