@@ -12,6 +12,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/pglite-go/pglite/bridge"
+	"github.com/pglite-go/pglite/internal/heaprelease"
 	"github.com/pglite-go/pglite/emscripten/vfs"
 	"github.com/pglite-go/pglite/session"
 )
@@ -262,6 +263,7 @@ func (b *bridgeActor) sessionConfig(ctx actor.Context, gen int64) session.Config
 			m.queries.Add(1)
 			m.leaseWaited(waited)
 			m.memoryBytes.Store(memory)
+			heaprelease.ReleaseIfDirty() // Idle waits for the last client to leave
 		},
 	}
 }
@@ -284,6 +286,7 @@ func (b *bridgeActor) opened(ctx actor.Context, m *instanceOpened) {
 // serve puts a freshly opened backend in service and lets in what waited for it.
 func (b *bridgeActor) serve(ctx actor.Context, be *session.Backend) {
 	b.backend, b.ready = be, true
+	b.observeInstance() // its memory at boot, before any client makes it grow
 	b.shared.everReady = true
 	b.shared.failing.Store(false)
 	if b.cfg.Bridge.DataDir == "" {

@@ -95,6 +95,9 @@ func setitimer(p *Process, s []uint64) {
 // FireTimers delivers every expired setitimer timer through the guest's _emscripten_timeout.
 func (p *Process) FireTimers() error {
 	now := monoMs()
+	if now < p.firstDeadline() {
+		return nil
+	}
 	for which, due := range p.timers {
 		if due <= now {
 			delete(p.timers, which)

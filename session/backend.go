@@ -24,7 +24,9 @@ type Config struct {
 	Log                      zerolog.Logger
 	// Broken: the instance failed; every session was ended with FATAL XX000.
 	Broken func(err error)
-	// Idle: nothing runs or waits for the backend any more.
+	// Idle: nothing runs or waits for the backend any more, and no client is attached. It is
+	// not called after every batch of an attached client, so that a busy server posts no event
+	// per query.
 	Idle func()
 	// RolesMayChange: a client sent SQL that may create, alter or drop a role.
 	RolesMayChange func()

@@ -119,7 +119,7 @@ func (b *Backend) run(j *job, self *Session) {
 		if next == nil {
 			b.running = false
 			b.idleRun.Broadcast()
-			idle = b.holder == nil && len(b.waiting) == 0 && !b.closed
+			idle = b.holder == nil && len(b.waiting) == 0 && !b.closed && len(b.sessions) == 0
 		}
 		b.mu.Unlock()
 		if idle && b.cfg.Idle != nil {

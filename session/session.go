@@ -253,7 +253,7 @@ func (s *Session) Detach() {
 	}
 	b.kickLocked()
 	// A client that ran nothing leaves without a job: the backend may be idle now.
-	idle := !b.running && b.holder == nil && len(b.waiting) == 0 && !b.closed
+	idle := !b.running && b.holder == nil && len(b.waiting) == 0 && !b.closed && len(b.sessions) == 0
 	b.mu.Unlock()
 	if idle && b.cfg.Idle != nil {
 		b.cfg.Idle()
