@@ -12,8 +12,8 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/pglite-go/pglite/bridge"
-	"github.com/pglite-go/pglite/internal/heaprelease"
 	"github.com/pglite-go/pglite/emscripten/vfs"
+	"github.com/pglite-go/pglite/internal/heaprelease"
 	"github.com/pglite-go/pglite/session"
 )
 
