@@ -52,29 +52,28 @@ func (inst *Instance) ExecStream(ctx context.Context, msgs []byte, more func() (
 	inst.in, inst.inOff, inst.more, inst.out, inst.outErr = stripTerminate(msgs), 0, more, out, nil
 	defer func() { inst.in, inst.more, inst.out = nil, nil, nil }()
 	p := inst.proc
-	for inst.inOff < len(inst.in) || inst.remaining() > 0 {
+	// The loop of the JS host, run inside the engine (see driver):
+	//   while (input left || pq_buffer_remaining_data() > 0) PostgresMainLoopOnce()
+	for {
 		sp := p.StackPointer()
-		_, err := p.Call("PostgresMainLoopOnce")
+		err := inst.driver.Drive(inst.inputLeft)
 		if err == nil {
-			continue
+			break
 		}
 		status, isExit := emscripten.ExitStatus(err)
-		switch {
-		case isExit && status == 100:
-			// A top-level ereport(ERROR): recover the way PostgresMain's sigsetjmp does.
-			p.SetStackPointer(sp)
-			if _, err := p.Call("PostgresMainLongJmp"); err != nil {
-				return inst.fail("error recovery", err)
-			}
-		default:
+		if !isExit || status != 100 {
 			return inst.fail("exec", err)
 		}
+		// A top-level ereport(ERROR): recover the way PostgresMain's sigsetjmp does, then go
+		// on with the rest of the batch.
+		p.SetStackPointer(sp)
+		if _, err := p.Call("PostgresMainLongJmp"); err != nil {
+			return inst.fail("error recovery", err)
+		}
 	}
-	if _, err := p.Call("PostgresSendReadyForQueryIfNecessary"); err != nil {
+	// PostgresSendReadyForQueryIfNecessary and pgl_pq_flush.
+	if err := inst.driver.Finish(); err != nil {
 		return inst.fail("ready for query", err)
-	}
-	if _, err := p.Call("pgl_pq_flush"); err != nil {
-		return inst.fail("flush", err)
 	}
 	if inst.outErr != nil {
 		// Drop a cancel request the query may have finished before seeing.
@@ -84,13 +83,13 @@ func (inst *Instance) ExecStream(ctx context.Context, msgs []byte, more func() (
 	return nil
 }
 
-// remaining is what PostgreSQL's receive buffer still holds.
-func (inst *Instance) remaining() int {
-	r, err := inst.proc.Call("pq_buffer_remaining_data")
-	if err != nil {
-		return 0
-	}
-	return int(int32(r))
+// inputLeft reports whether the batch has input PostgreSQL has not read yet.
+func (inst *Instance) inputLeft() bool { return inst.inOff < len(inst.in) }
+
+// newDriver links the batch loop of ExecStream to a booted or cloned process.
+func newDriver(p *emscripten.Process) (*emscripten.Driver, error) {
+	return p.NewDriver(emscripten.DriverSpec{Step: "PostgresMainLoopOnce", Pending: "pq_buffer_remaining_data",
+		Finish: []string{"PostgresSendReadyForQueryIfNecessary", "pgl_pq_flush"}})
 }
 
 // fail marks the instance broken. Exit statuses other than 100 mean FATAL (1) or a wedged

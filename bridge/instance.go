@@ -44,7 +44,9 @@ type Instance struct {
 	log  zerolog.Logger
 	eng  *engine
 	proc *emscripten.Process
-	fs   *vfs.FS
+	// driver runs ExecStream's batch loop inside the engine.
+	driver *emscripten.Driver
+	fs     *vfs.FS
 
 	// exchange state, valid during Exec
 	in     []byte
@@ -334,6 +336,9 @@ func (inst *Instance) boot(ctx context.Context) error {
 	}
 	if _, err := p.Call("pgl_startPGlite"); err != nil {
 		return &BrokenError{Op: "start", Cause: err}
+	}
+	if inst.driver, err = newDriver(p); err != nil {
+		return fmt.Errorf("bridge: %w", err)
 	}
 	inst.armInterrupts()
 	return inst.enableGUCReports()

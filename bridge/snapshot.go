@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync/atomic"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -99,6 +98,10 @@ func openClone(ctx context.Context, cfg Config) (*Instance, error) {
 		return nil, fmt.Errorf("bridge: clone: %w", err)
 	}
 	inst.proc = p
+	if inst.driver, err = newDriver(p); err != nil {
+		p.Close()
+		return nil, fmt.Errorf("bridge: clone: %w", err)
+	}
 	inst.armInterrupts()
 	inst.Timings.Boot = time.Since(start)
 	inst.log.Debug().Dur("clone", inst.Timings.Boot).Msg("instance cloned from template")
@@ -113,7 +116,7 @@ func (inst *Instance) armInterrupts() {
 	inst.configReload = inst.globalInt32("ConfigReloadPending")
 	inst.armTimeouts()
 	inst.limitNativeStack()
-	if pending := inst.interruptPending; pending != nil {
-		inst.proc.SetInterruptCheck(func() bool { return atomic.LoadInt32(pending) != 0 })
+	if addr, ok := inst.proc.GlobalAddress("InterruptPending"); ok {
+		inst.proc.SetInterruptWord(addr)
 	}
 }

@@ -209,4 +209,5 @@ func buildBaseHost() {
 	}
 	baseHost[unresolvedName] = hostFunc{params: letters("i"), fn: unresolvedImport}
 	baseHost[stackRaiseName] = hostFunc{results: letters("i"), fn: stackRaise}
+	baseHost[driverMoreName] = hostFunc{results: letters("i"), fn: driverMore}
 }

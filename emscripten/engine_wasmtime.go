@@ -389,6 +389,8 @@ type wtStore struct {
 	stacks [][]uint64
 	// stackLimit is the host address of the guest's stack limit in KiB (setStackLimit), or 0.
 	stackLimit uintptr
+	// clocks are the C state of the fast clock imports (engine_wasmtime_clock.go).
+	clocks clockSet
 }
 
 // setStackLimit makes the native stack check also count the guest int32 at addr: a limit in
@@ -428,6 +430,7 @@ func (s *wtStore) close() {
 	}
 	C.wasmtime_store_delete(s.s)
 	s.s, s.cx = nil, nil
+	s.freeClocks()
 	for _, h := range s.handles {
 		h.Delete()
 	}
@@ -447,7 +450,11 @@ func (s *wtStore) hostFunc(im wtImport, hf hostFunc) C.wasmtime_func_t {
 	handle := cgo.NewHandle(h)
 	s.handles = append(s.handles, handle)
 	var f C.wasmtime_func_t
-	C.pg_func_new(s.cx, s.e.functype(hf.params, hf.results), C.uintptr_t(handle), &f)
+	if im.name == fastClockName {
+		f = s.newClockFunc(s.e.functype(hf.params, hf.results), uintptr(handle))
+	} else {
+		C.pg_func_new(s.cx, s.e.functype(hf.params, hf.results), C.uintptr_t(handle), &f)
+	}
 	s.fns[im] = f
 	return f
 }
@@ -619,6 +626,7 @@ func (s *wtStore) putStack(b []uint64) { s.stacks = append(s.stacks, b) }
 // error and a trap that unwinds the wasm frames up to the Go call below them.
 func hostCall(h *wtHost, raw *C.wasmtime_val_raw_t, n int) (trap *C.wasm_trap_t) {
 	s := h.st
+	s.p.hostCalls++
 	words := unsafe.Slice((*uint64)(unsafe.Pointer(raw)), 2*n)
 	stack := s.takeStack(h.slots)
 	for i, m := range h.paramMask {

@@ -129,7 +129,9 @@ func addHostFunc(b wazero.HostModuleBuilder, name string, hf hostFunc) {
 	fn := hf.fn
 	b.NewFunctionBuilder().
 		WithGoFunction(api.GoFunc(func(ctx context.Context, stack []uint64) {
-			fn(processFrom(ctx), stack)
+			p := processFrom(ctx)
+			p.hostCalls++
+			fn(p, stack)
 		}), toAPI(hf.params), toAPI(hf.results)).
 		Export(name)
 }

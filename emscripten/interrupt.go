@@ -2,6 +2,8 @@ package emscripten
 
 import (
 	"math"
+	"sync/atomic"
+	"unsafe"
 )
 
 // Signals cannot interrupt wasm code, and PGlite waits (pg_sleep, latches) by spinning on
@@ -14,9 +16,23 @@ import (
 //     the future, so every busy wait ends at once and the guest reaches its interrupt
 //     check, like a wait interrupted with EINTR.
 
-// SetInterruptCheck installs a goroutine-safe function reporting that the guest has an
-// interrupt pending.
-func (p *Process) SetInterruptCheck(pending func() bool) { p.interruptPending = pending }
+// SetInterruptWord names the guest int32 at addr that is non-zero while the guest has an
+// interrupt pending (PostgreSQL's InterruptPending); other goroutines may set it.
+func (p *Process) SetInterruptWord(addr uint32) {
+	w := (*int32)(unsafe.Pointer(&p.mem[addr])) // linear memory never moves
+	p.interruptPending = func() bool { return atomic.LoadInt32(w) != 0 }
+	if g, ok := p.store.(clockGate); ok {
+		g.watchInterrupt(addr)
+	}
+}
+
+// clockGate is a store whose clock import answers without calling Go while Go has nothing to
+// do at a clock read (wasmtime, see engine_wasmtime_clock.go).
+type clockGate interface {
+	gateClock(deadline float64) // Go answers from deadline on (monoMs time, +Inf: never)
+	forceClock()                // Go answers from now on; safe from any goroutine
+	watchInterrupt(addr uint32) // Go answers while the guest word at addr is non-zero
+}
 
 // SetAfterTimer sets ProcessConfig.AfterTimer.
 func (p *Process) SetAfterTimer(fn func(*Process)) { p.cfg.AfterTimer = fn }
@@ -26,7 +42,12 @@ const clockWarpNs = int64(3600 * 1e9)
 
 // InjectFault makes the guest trap at its next clock read, as a fault-injection aid for
 // supervision tests. Safe from any goroutine.
-func (p *Process) InjectFault() { p.fault.Store(true) }
+func (p *Process) InjectFault() {
+	p.fault.Store(true)
+	if g, ok := p.store.(clockGate); ok {
+		g.forceClock()
+	}
+}
 
 // onClock runs at every guest clock read; it returns the offset to add.
 func (p *Process) onClock() int64 {
@@ -43,6 +64,9 @@ func (p *Process) onClock() int64 {
 	}
 	if p.interruptPending != nil && p.interruptPending() {
 		return clockWarpNs
+	}
+	if g, ok := p.store.(clockGate); ok {
+		g.gateClock(p.firstDeadline()) // the fast clock answers until then
 	}
 	return 0
 }
@@ -75,6 +99,9 @@ func (p *Process) publishDeadline() {
 		first = math.Min(first, due)
 	}
 	p.deadline.Store(math.Float64bits(first))
+	if g, ok := p.store.(clockGate); ok {
+		g.gateClock(first)
+	}
 	if p.onDeadline != nil {
 		p.onDeadline()
 	}

@@ -85,6 +85,9 @@ type Process struct {
 	inTimer          bool
 	fault            atomic.Bool
 	interruptPending func() bool
+	driverMore       func() bool // set while a Driver's loop runs
+	calls            uint64      // calls from Go into the guest (Call, Driver)
+	hostCalls        uint64      // calls from the guest into Go
 	dl               *linker
 	broken           error
 
@@ -207,12 +210,26 @@ func (p *Process) RunCtors() error {
 // Call calls an exported function. An exit() comes back as *ExitError and leaves the process
 // usable; any other failure comes back as *TrapError and marks the process broken.
 func (p *Process) Call(name string, args ...uint64) (uint64, error) {
+	return p.callPool(p.exportPool(name), args...)
+}
+
+// Calls counts the calls from Go into the guest so far. Each costs a transition into the
+// engine, so the count per query is worth keeping low (see Driver).
+func (p *Process) Calls() uint64 { return p.calls }
+
+// HostCalls counts the calls from the guest into Go host functions so far; an engine may
+// answer some imports without Go (wasmtime's clock, see clockGate).
+func (p *Process) HostCalls() uint64 { return p.hostCalls }
+
+// callPool is Call for a function already looked up.
+func (p *Process) callPool(pool *fnPool, args ...uint64) (uint64, error) {
 	if p.broken != nil {
 		return 0, p.broken
 	}
+	p.calls++
 	sp := p.StackPointer()
 	depth := p.wasmInvokeDepth()
-	r, err := p.exportPool(name).call(args...)
+	r, err := pool.call(args...)
 	if err != nil {
 		skipped := p.unwoundInvokes(depth)
 		if _, ok := ExitStatus(err); ok && p.invokes2 != nil {

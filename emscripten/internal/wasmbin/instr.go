@@ -22,7 +22,9 @@ const (
 	opI32Store     = 0x36
 	opI32Const     = 0x41
 	opI64Const     = 0x42
+	opI32Eqz       = 0x45
 	opI32Eq        = 0x46
+	opI32GtS       = 0x4a
 	opI32Add       = 0x6a
 	opRefNull      = 0xd0
 	opRefFunc      = 0xd2
@@ -45,6 +47,18 @@ func Code(instrs ...[]byte) []byte {
 }
 
 func op1(op byte, imm uint32) []byte { return appendU32([]byte{op}, imm) }
+
+// Loop opens a loop without results; a branch to it jumps back to its start.
+func Loop() []byte { return []byte{opLoop, blockEmpty} }
+
+// BrIf pops an i32 and branches to label when it is not zero.
+func BrIf(label uint32) []byte { return op1(opBrIf, label) }
+
+// I32Eqz is 1 when the popped i32 is zero, else 0.
+func I32Eqz() []byte { return []byte{opI32Eqz} }
+
+// I32GtS compares the two popped i32s as signed integers: 1 when the first is greater.
+func I32GtS() []byte { return []byte{opI32GtS} }
 
 // Unreachable traps.
 func Unreachable() []byte { return []byte{opUnreachable} }
