@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # pgbench, side by side: our bin/pglited, once per WebAssembly engine, against Node's
-# @electric-sql/pglite-socket 0.2.17 (with @electric-sql/pglite 0.5.16), all in memory, on
+# @electric-sql/pglite-socket 0.2.17 (with the @electric-sql/pglite we embed), all in memory, on
 # 127.0.0.1, in one run on this machine.
 #
 # Points: pgbench -S -c1, pgbench -S -M prepared -c1, and the default TPC-B-like script at -c1
@@ -22,13 +22,16 @@ rounds=${BENCH_ROUNDS:-1}
 read -r -a engines <<<"${BENCH_ENGINES:-wazero wasmtime}"
 node=${BENCH_NODE:-node}
 socket_version=0.2.17
-pglite_version=0.5.16
 cache=${BENCH_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/pglite-go/bench/pglite-socket-$socket_version}
 sudo=""
 [ "$(id -u)" = 0 ] || sudo=sudo
 
 log() { echo "pgbench.sh: $*" >&2; }
 die() { log "$*"; exit 1; }
+
+# the PGlite release we embed (internal/assetinstall/pins.go), so that both servers run the same PostgreSQL
+pglite_version=$(sed -n 's/^const Version = "\(.*\)"$/\1/p' "$root/internal/assetinstall/pins.go")
+[ -n "$pglite_version" ] || die "no PGlite version in internal/assetinstall/pins.go"
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/pglite-pgbench.XXXXXX")
 pids=()
@@ -74,7 +77,7 @@ log "building bin/pglited"
 (cd "$root" && timeout 900 make -s build >/dev/null)
 
 # pglite-socket 0.2.17 declares a peer dependency on exactly @electric-sql/pglite 0.5.14;
-# we pin 0.5.16 (the build we embed) and install with --legacy-peer-deps so npm accepts it.
+# we pin the build we embed and install with --legacy-peer-deps so npm accepts it.
 installed_version() { sed -n 's/^ *"version": *"\([^"]*\)".*/\1/p' "$cache/node_modules/@electric-sql/$1/package.json" 2>/dev/null | head -1; }
 if [ "$(installed_version pglite-socket)" != "$socket_version" ] || [ "$(installed_version pglite)" != "$pglite_version" ]; then
   log "installing @electric-sql/pglite-socket@$socket_version and @electric-sql/pglite@$pglite_version into $cache"
