@@ -15,9 +15,21 @@ import (
 // listenRE finds LISTEN and UNLISTEN commands in query text.
 var listenRE = regexp.MustCompile(`(?i)(?:^|[;\s(])(un)?listen\s+("(?:[^"]|"")+"|[a-z_\pL][a-z0-9_$\pL]*|\*)`)
 
+// containsListen reports whether sql holds "listen" in any case, without the copy
+// strings.ToLower would make of every query.
+func containsListen(sql string) bool {
+	const w = "listen"
+	for i := 0; i+len(w) <= len(sql); i++ {
+		if sql[i]|0x20 == 'l' && strings.EqualFold(sql[i:i+len(w)], w) {
+			return true
+		}
+	}
+	return false
+}
+
 // parseListen adds the channels a query text subscribes to or drops to req.
 func parseListen(sql string, req *request) {
-	if !strings.Contains(strings.ToLower(sql), "listen") {
+	if !containsListen(sql) {
 		return
 	}
 	for _, m := range listenRE.FindAllStringSubmatch(sql, -1) {
