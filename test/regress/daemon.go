@@ -2,7 +2,6 @@ package regress
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -12,13 +11,15 @@ import (
 	"time"
 )
 
-// Daemon is one pglited process serving the regression database on a Unix socket.
+// Daemon is one server process serving the regression database on a Unix socket: pglited, or
+// PGlite on Node (DaemonConfig.NodeScript).
 type Daemon struct {
+	Name        string // "pglited", "node" or "node-copyin", for messages
 	cmd         *exec.Cmd
 	exited      chan struct{} // closed once the process has ended and its log is closed
 	SocketDir   string
 	Port        int
-	MetricsAddr string
+	MetricsAddr string // pglited's metrics; "" for node, which has none
 }
 
 // DaemonConfig says how to start pglited.
@@ -29,12 +30,30 @@ type DaemonConfig struct {
 	Database  string   // the name clients connect to
 	LogPath   string   // the daemon's stderr is appended here
 	Args      []string // extra flags, such as -c name=value
+	// NodeScript, when set, makes StartDaemon start PGlite on Node with this script
+	// (nodeserver.mjs, see EnsureNodeInstalled) instead of Bin; Args are not passed to it.
+	NodeScript string
+	NodeCopyIn bool // nodeserver.mjs --copy-in: its COPY FROM STDIN workaround
+}
+
+// name is the server's name in messages.
+func (cfg DaemonConfig) name() string {
+	if cfg.NodeScript != "" {
+		if cfg.NodeCopyIn {
+			return "node-copyin"
+		}
+		return "node"
+	}
+	return "pglited"
 }
 
 // StartDaemon starts pglited with --databases so that the database name clients use,
 // "regression", is served (the daemon's default database is named postgres). TCP is off:
 // clients use the socket, as pg_regress's do by default. It returns once a query succeeds.
 func StartDaemon(ctx context.Context, cfg DaemonConfig) (*Daemon, error) {
+	if cfg.NodeScript != "" {
+		return startNode(ctx, cfg)
+	}
 	metrics, err := freeAddr()
 	if err != nil {
 		return nil, err
@@ -43,10 +62,16 @@ func StartDaemon(ctx context.Context, cfg DaemonConfig) (*Daemon, error) {
 	if err != nil {
 		return nil, err
 	}
-	d := &Daemon{exited: make(chan struct{}), SocketDir: cfg.SocketDir, Port: 5432, MetricsAddr: metrics}
+	d := &Daemon{Name: "pglited", SocketDir: cfg.SocketDir, Port: 5432, MetricsAddr: metrics}
 	args := append([]string{"--listen", "", "--port", strconv.Itoa(d.Port), "--socket-dir", cfg.SocketDir,
 		"--data-dir", cfg.DataDir, "--databases", cfg.Database, "--metrics-addr", metrics, "--log-format", "json"}, cfg.Args...)
-	d.cmd = exec.Command(cfg.Bin, args...)
+	return d.start(ctx, exec.Command(cfg.Bin, args...), log, cfg)
+}
+
+// start runs cmd with its output appended to log and returns once a query succeeds.
+func (d *Daemon) start(ctx context.Context, cmd *exec.Cmd, log *os.File, cfg DaemonConfig) (*Daemon, error) {
+	d.exited = make(chan struct{})
+	d.cmd = cmd
 	d.cmd.Stdout, d.cmd.Stderr = log, log
 	d.cmd.Env = cleanEnv()
 	if err := d.cmd.Start(); err != nil {
@@ -66,7 +91,7 @@ func StartDaemon(ctx context.Context, cfg DaemonConfig) (*Daemon, error) {
 		}
 		select {
 		case <-d.exited:
-			return nil, fmt.Errorf("pglited exited (%v) before it was ready; see %s", d.cmd.ProcessState, cfg.LogPath)
+			return nil, fmt.Errorf("%s exited (%v) before it was ready; see %s", d.Name, d.cmd.ProcessState, cfg.LogPath)
 		case <-ctx.Done():
 			d.Kill()
 			return nil, ctx.Err()
@@ -74,7 +99,7 @@ func StartDaemon(ctx context.Context, cfg DaemonConfig) (*Daemon, error) {
 		}
 		if time.Now().After(deadline) {
 			d.Kill()
-			return nil, fmt.Errorf("pglited not ready after 2 minutes: %v", err)
+			return nil, fmt.Errorf("%s not ready after 2 minutes: %v", d.Name, err)
 		}
 	}
 }
@@ -107,18 +132,18 @@ func (d *Daemon) ExitCode() int { return d.cmd.ProcessState.ExitCode() }
 // waits for the exit.
 func (d *Daemon) Stop() error {
 	if d.Exited() {
-		return fmt.Errorf("pglited had already exited: %v", d.cmd.ProcessState)
+		return fmt.Errorf("%s had already exited: %v", d.Name, d.cmd.ProcessState)
 	}
 	_ = d.cmd.Process.Signal(syscall.SIGINT)
 	select {
 	case <-d.exited:
 		if code := d.ExitCode(); code != 0 {
-			return fmt.Errorf("pglited exited with status %d", code)
+			return fmt.Errorf("%s exited with status %d", d.Name, code)
 		}
 		return nil
 	case <-time.After(time.Minute):
 		d.Kill()
-		return errors.New("pglited did not stop within a minute; killed")
+		return fmt.Errorf("%s did not stop within a minute; killed", d.Name)
 	}
 }
 

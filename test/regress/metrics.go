@@ -17,8 +17,12 @@ const (
 
 var metricsClient = &http.Client{Timeout: 5 * time.Second}
 
-// readMetrics fetches the daemon's Prometheus text and returns its samples by name.
+// readMetrics fetches the daemon's Prometheus text and returns its samples by name. A server
+// without metrics (addr "", PGlite on Node) has no samples.
 func readMetrics(addr string) (map[string]float64, error) {
+	if addr == "" {
+		return map[string]float64{}, nil
+	}
 	resp, err := metricsClient.Get("http://" + addr + "/metrics")
 	if err != nil {
 		return nil, err

@@ -59,3 +59,35 @@ func WritePassing(path string, old []string, passed map[string]bool, schedule []
 	}
 	return os.WriteFile(path, []byte(b.String()), 0o644)
 }
+
+// WriteNodePassing writes the scored tests that passed in a run against PGlite on Node, in
+// schedule order, under header (each of its lines gets "# "). Unlike WritePassing it starts
+// afresh: the list is a measurement of the reference host, not a ratchet on this server.
+func WriteNodePassing(path, header string, passed map[string]bool, schedule []string) error {
+	var b strings.Builder
+	for _, line := range strings.Split(strings.TrimRight(header, "\n"), "\n") {
+		b.WriteString(strings.TrimRight("# "+line, " ") + "\n")
+	}
+	for _, n := range schedule {
+		if passed[n] && !NotScored[n] {
+			b.WriteString(n + "\n")
+		}
+	}
+	return os.WriteFile(path, []byte(b.String()), 0o644)
+}
+
+// Missing returns the names of want that are not in have, in want's order: with want a
+// Node list and have passing.txt, the tests that pass on Node and not here.
+func Missing(want, have []string) []string {
+	in := map[string]bool{}
+	for _, n := range have {
+		in[n] = true
+	}
+	var out []string
+	for _, n := range want {
+		if !in[n] {
+			out = append(out, n)
+		}
+	}
+	return out
+}

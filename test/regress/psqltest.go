@@ -16,6 +16,7 @@ type TestResult struct {
 	Passed   bool
 	Duration time.Duration
 	Problem  string // why it failed beyond its output, e.g. "timed out" or "psql exited with status 2"
+	TimedOut bool   // psql was killed at the per-test timeout
 	Diff     string // the diff file, when it failed
 	Restarts int    // instance restarts while it ran
 	Recycles int    // memory recycles while it ran
@@ -50,6 +51,7 @@ func (r *runner) runTest(ctx context.Context, test string) (res TestResult) {
 		res.Problem = err.Error()
 		return res
 	case timedOut:
+		res.TimedOut = true
 		res.Problem = fmt.Sprintf("timed out after %s", r.cfg.Timeout)
 	case status != 0:
 		res.Problem = fmt.Sprintf("psql exited with status %d", status)

@@ -12,13 +12,17 @@ import (
 
 // Config describes one run of the suite.
 type Config struct {
-	Suite      string        // the suite: sql/, expected/, data/, parallel_schedule
-	Bin        string        // the pglited binary
-	OutDir     string        // results/, diffs/, regression.diffs and pglited.log go here
+	Suite string // the suite: sql/, expected/, data/, parallel_schedule
+	Bin   string // the pglited binary
+	// NodeScript, when set, runs the suite against PGlite on Node served by pglite-socket
+	// (nodeserver.mjs, installed by EnsureNodeInstalled) instead of Bin.
+	NodeScript string
+	NodeCopyIn bool          // with NodeScript: nodeserver.mjs's COPY FROM STDIN workaround (--copy-in)
+	OutDir     string        // results/, diffs/, regression.diffs and pglited.log (node.log) go here
 	Tests      []string      // the tests to run, in order; nil runs the whole schedule
 	Timeout    time.Duration // per test
 	Database   string        // default "regression"
-	ServerArgs []string      // extra pglited flags
+	ServerArgs []string      // extra pglited flags; for node only -c name=value, given with ALTER SYSTEM
 	Keep       bool          // keep the temporary data directory
 	// Probe connects after every test to see what state it left for the next client
 	// (TestResult.Leaves). The extra client can itself change what later tests see.
@@ -78,7 +82,11 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 			return nil, err
 		}
 	}
-	logPath := filepath.Join(cfg.OutDir, "pglited.log")
+	logName := "pglited.log"
+	if cfg.NodeScript != "" {
+		logName = "node.log"
+	}
+	logPath := filepath.Join(cfg.OutDir, logName)
 	if err := os.WriteFile(logPath, nil, 0o644); err != nil {
 		return nil, err
 	}
@@ -97,7 +105,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		defer os.RemoveAll(tmp)
 	}
 	r := &runner{cfg: cfg, dcfg: DaemonConfig{Bin: cfg.Bin, DataDir: filepath.Join(tmp, "data"), SocketDir: tmp,
-		Database: cfg.Database, LogPath: logPath, Args: cfg.ServerArgs}, psqlMajor: major}
+		Database: cfg.Database, LogPath: logPath, Args: cfg.ServerArgs, NodeScript: cfg.NodeScript, NodeCopyIn: cfg.NodeCopyIn}, psqlMajor: major}
 	start := time.Now()
 	if err := r.setup(ctx); err != nil {
 		return nil, fmt.Errorf("setup: %w", err)
@@ -124,6 +132,12 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 				tr.Leaves = state
 			}
 		}
+		if tr.TimedOut && r.cfg.NodeScript != "" && !r.daemon.Exited() && !r.answers(ctx) {
+			// PGlite runs on Node's one thread: a statement still running after psql
+			// was killed blocks every later client. Start over, as after an exit.
+			r.daemon.Kill()
+			tr.Problem = strings.TrimSpace(tr.Problem + "; node did not answer after it, killed")
+		}
 		after, err := readMetrics(r.daemon.MetricsAddr)
 		if err == nil {
 			tr.Restarts = int(after[restartsMetric] - before[restartsMetric])
@@ -134,11 +148,11 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 			// The daemon gave up (exit 2 past its restart limit) or died: count it as a
 			// restart of this test and go on with a new one on the same files.
 			tr.Restarts++
-			tr.Problem = strings.TrimSpace(tr.Problem + fmt.Sprintf(" pglited exited with status %d", r.daemon.ExitCode()))
+			tr.Problem = strings.TrimSpace(tr.Problem + fmt.Sprintf(" %s exited with status %d", r.daemon.Name, r.daemon.ExitCode()))
 			tr.Passed = false
 			if r.daemon, err = StartDaemon(ctx, r.dcfg); err != nil {
 				res.Tests = append(res.Tests, tr)
-				return res, fmt.Errorf("restarting pglited after %s: %w", test, err)
+				return res, fmt.Errorf("restarting %s after %s: %w", r.dcfg.name(), test, err)
 			}
 			if before, err = readMetrics(r.daemon.MetricsAddr); err != nil {
 				return res, err
@@ -155,7 +169,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	}
 	res.BrokenLogLines = countLines(logPath, "instance broken; restarting")
 	if stopErr != nil {
-		return res, fmt.Errorf("stopping pglited: %w", stopErr)
+		return res, fmt.Errorf("stopping %s: %w", r.dcfg.name(), stopErr)
 	}
 	return res, ctx.Err()
 }
@@ -186,17 +200,39 @@ ALTER DATABASE %[1]q SET timezone_abbreviations TO 'Default';`, name)
 		d.Kill()
 		return err
 	}
+	if r.cfg.NodeScript != "" {
+		// PGlite on Node applies neither those nor psql's startup options: give both,
+		// and the -c settings, to every session with ALTER SYSTEM (see nodeSettings).
+		for _, c := range nodeAlterSystem(r.cfg.ServerArgs) {
+			if _, err := d.Query(ctx, r.cfg.Database, c); err != nil {
+				d.Kill()
+				return err
+			}
+		}
+	}
 	if err := d.Stop(); err != nil {
 		return err
 	}
-	// The server sees its data directory (here DataDir/<Database>) as guestData: a build
-	// directory inside it is one that server-side COPY can write and read.
+	// The server sees its data directory (here DataDir/<Database>, for node DataDir) as
+	// guestData: a build directory inside it is one that server-side COPY can write and read.
 	const build = "regress_build"
-	if err := os.MkdirAll(filepath.Join(r.dcfg.DataDir, r.cfg.Database, build, "results"), 0o755); err != nil {
+	hostData := filepath.Join(r.dcfg.DataDir, r.cfg.Database)
+	if r.cfg.NodeScript != "" {
+		hostData = r.dcfg.DataDir
+	}
+	if err := os.MkdirAll(filepath.Join(hostData, build, "results"), 0o755); err != nil {
 		return err
 	}
 	r.paths = Paths{SrcDir: r.cfg.Suite, BuildDir: guestData + "/" + build, LibDir: guestData + "/" + build}
 	return nil
+}
+
+// answers reports whether the server runs a query within 30 seconds.
+func (r *runner) answers(ctx context.Context) bool {
+	qctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	_, err := r.daemon.Query(qctx, r.cfg.Database, "select 1")
+	return err == nil
 }
 
 func printProgress(w io.Writer, n int, tr TestResult) {
