@@ -51,7 +51,8 @@ func TestExec_callsIntoTheGuest(t *testing.T) {
 // and write callbacks, and the batch loop's question for more input. The wall clock, which
 // PostgreSQL reads about four times per query, answers in C while no timer is due and no
 // interrupt is pending (cancel, pg_sleep and statement_timeout still reach Go:
-// TestBridge_Cancel_concurrent, test.TestCancel_*, test.TestSessionTimeouts). wazero calls Go for every import, invoke_* included.
+// TestBridge_Cancel_concurrent, test.TestCancel_*, test.TestSessionTimeouts). wazero calls
+// Go for every import, invoke_* included.
 func TestExec_callsIntoGo(t *testing.T) {
 	inst := openTest(t, Config{})
 	query(t, inst, "select 1") // the first clock read arms the C clock
