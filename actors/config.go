@@ -37,6 +37,10 @@ type Config struct {
 	// ClientReadTimeout ends a session whose client stops reading a result for this long
 	// while it holds the backend (default 60s): it would stall every other client.
 	ClientReadTimeout time.Duration
+	// ReadSpin is how long a client's reader polls its socket for the next query after a
+	// result, while the backend would run it at once, before it sleeps (socket.SpinReads;
+	// default 30µs; negative disables). It saves a wake-up per query on a fast client.
+	ReadSpin time.Duration
 	// StartupTimeout bounds authentication and, during a Bridge restart, the wait for it.
 	StartupTimeout time.Duration
 	// ShutdownTimeout is how long a running query may finish during Stop (default 10s).
@@ -76,6 +80,9 @@ func (c *Config) withDefaults() Config {
 	if out.IdleInTransactionTimeout < 0 {
 		out.IdleInTransactionTimeout = 0
 	}
+	if out.ReadSpin == 0 {
+		out.ReadSpin = defaultReadSpin
+	}
 	if out.ClientReadTimeout <= 0 {
 		out.ClientReadTimeout = 60 * time.Second
 	}
@@ -103,3 +110,8 @@ func (c *Config) database() string {
 	}
 	return c.Bridge.Database
 }
+
+// defaultReadSpin covers a client on the same machine that sends its next query straight
+// after a result (pgbench spends 7-11 µs per transaction of its own); a slower client
+// costs the window once per result.
+const defaultReadSpin = 30 * time.Microsecond

@@ -48,7 +48,7 @@ func (c *clientPort) Gone() <-chan struct{} { return c.h.gone }
 func (h *connHandler) startReader(system *actor.ActorSystem, self *actor.PID, s *session.Session) {
 	conn, out := h.conn, h.output
 	go func() {
-		err := s.Serve(protocol.NewFramer(conn))
+		err := s.Serve(protocol.NewFramer(socket.SpinReads(conn, h.cfg.ReadSpin, s.RunsAtOnce)))
 		if err != nil && !socket.IsBenignClose(err) {
 			// Through the output, in order with a result a job may be writing meanwhile.
 			_, _ = out.Write(protocol.ProtocolViolation(err.Error()))

@@ -448,3 +448,47 @@ func TestCleanup_departedClientsStatisticsAreFlushed(t *testing.T) {
 		t.Fatalf("seq_scan still %s after the other client left", got)
 	}
 }
+
+// TestRunsAtOnce: only the client that holds the backend (inside its transaction) would have
+// its next query run at once, so only its reader polls its socket; once the lease is free,
+// every idle client's would.
+func TestRunsAtOnce(t *testing.T) {
+	b := newBackend(t, nil)
+	a, c := connectRaw(t, b.Backend, "postgres", nil), connectRaw(t, b.Backend, "postgres", nil)
+	sessions := func() []*Session {
+		b.mu.Lock()
+		defer b.mu.Unlock()
+		var out []*Session
+		for _, s := range b.sessions {
+			out = append(out, s)
+		}
+		return out
+	}
+	count := func() (n int) {
+		for _, s := range sessions() {
+			if s.RunsAtOnce() {
+				n++
+			}
+		}
+		return n
+	}
+	if n := len(sessions()); n != 2 {
+		t.Fatalf("%d sessions", n)
+	}
+	// A client has its answer a moment before the backend's bookkeeping ends.
+	settles := func(want int, when string) {
+		for deadline := time.Now().Add(5 * time.Second); count() != want; time.Sleep(time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: %d sessions would run at once, want %d", when, count(), want)
+			}
+		}
+	}
+	settles(2, "idle backend")
+	a.simple("begin")
+	if n := count(); n != 1 {
+		t.Fatalf("inside a's transaction: %d sessions would run at once, want a only", n)
+	}
+	a.simple("commit")
+	c.simple("select 1")
+	settles(2, "after the commit")
+}

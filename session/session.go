@@ -268,6 +268,16 @@ func (s *Session) took() {
 	}
 }
 
+// RunsAtOnce reports whether a batch the client sent now would run at once: it holds the
+// backend, or nobody does and nobody waits. Worth a reader's while to poll its socket for
+// the next query then (socket.SpinReads); otherwise the query would wait anyway.
+func (s *Session) RunsAtOnce() bool {
+	b := s.b
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return !b.closed && !s.detached && (b.holder == s || b.holder == nil && !b.running && len(b.waiting) == 0)
+}
+
 func (s *Session) inFlightNow() bool {
 	s.b.mu.Lock()
 	defer s.b.mu.Unlock()

@@ -1,0 +1,95 @@
+//go:build unix
+
+package socket
+
+import (
+	"crypto/tls"
+	"errors"
+	"io"
+	"net"
+	"os"
+	"runtime"
+	"testing"
+	"time"
+)
+
+func tcpPair(t *testing.T) (server, client net.Conn) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	accepted := make(chan net.Conn, 1)
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			close(accepted)
+			return
+		}
+		accepted <- c
+	}()
+	client, err = net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	server = <-accepted
+	if server == nil {
+		t.Fatal("accept failed")
+	}
+	t.Cleanup(func() { server.Close(); client.Close() })
+	return server, client
+}
+
+// TestSpinReads: data that arrives while a reader polls is read without sleeping, data that
+// arrives later after a sleep, with polling off as well; the end of the stream is io.EOF and
+// a read deadline still fires.
+func TestSpinReads(t *testing.T) {
+	if runtime.GOMAXPROCS(0) < 2 {
+		t.Skip("polling is off on a single CPU")
+	}
+	for _, worth := range []bool{true, false} {
+		server, client := tcpPair(t)
+		// A window long enough that a write 1 ms later certainly lands inside it.
+		conn := SpinReads(server, 2*time.Second, func() bool { return worth })
+		buf := make([]byte, 16)
+		hits := spinHits.Load()
+		go func() {
+			time.Sleep(time.Millisecond)
+			client.Write([]byte("ping"))
+		}()
+		if n, err := conn.Read(buf); err != nil || string(buf[:n]) != "ping" {
+			t.Fatalf("worth=%v: read %q, %v", worth, buf[:n], err)
+		}
+		if got := spinHits.Load() - hits; worth && got != 1 || !worth && got != 0 {
+			t.Fatalf("worth=%v: %d reads served by polling", worth, got)
+		}
+		if err := conn.SetReadDeadline(time.Now().Add(20 * time.Millisecond)); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := conn.Read(buf); !errors.Is(err, os.ErrDeadlineExceeded) {
+			t.Fatalf("worth=%v: read past the deadline: %v", worth, err)
+		}
+		conn.SetReadDeadline(time.Time{})
+		client.Write([]byte("last"))
+		client.Close()
+		if n, err := conn.Read(buf); err != nil || string(buf[:n]) != "last" {
+			t.Fatalf("worth=%v: read %q, %v", worth, buf[:n], err)
+		}
+		if _, err := conn.Read(buf); err != io.EOF {
+			t.Fatalf("worth=%v: at the end: %v", worth, err)
+		}
+	}
+}
+
+// TestSpinReads_notASocket: a TLS conn and a disabled window are left as they are.
+func TestSpinReads_notASocket(t *testing.T) {
+	server, _ := tcpPair(t)
+	tc := tls.Server(server, &tls.Config{})
+	if got := SpinReads(tc, time.Millisecond, func() bool { return true }); got != net.Conn(tc) {
+		t.Fatal("a TLS conn was wrapped")
+	}
+	if got := SpinReads(server, 0, func() bool { return true }); got != server {
+		t.Fatal("a zero window wrapped the conn")
+	}
+}
