@@ -33,6 +33,7 @@ type connHandler struct {
 
 	sess      *session.Session // once attached
 	output    *clientOutput
+	reader    socket.ReadWaker // the reader's conn, when it polls (socket.SpinReads)
 	gone      chan struct{}
 	goneOnce  sync.Once
 	closing   bool

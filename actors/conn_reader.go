@@ -43,12 +43,20 @@ func (c *clientPort) Terminate(fatal []byte) {
 
 func (c *clientPort) Gone() <-chan struct{} { return c.h.gone }
 
+// WakeReader lets a reader that sleeps poll for the client's next query (session.Session).
+func (c *clientPort) WakeReader() {
+	if c.h.reader != nil {
+		c.h.reader.WakeRead()
+	}
+}
+
 // startReader runs the session on the client's reader goroutine (session.Session.Serve),
 // which usually runs its queries too, then reports how reading ended.
 func (h *connHandler) startReader(system *actor.ActorSystem, self *actor.PID, s *session.Session) {
-	conn, out := h.conn, h.output
+	conn, out := socket.SpinReads(h.conn, h.cfg.ReadSpin, s.RunsAtOnce), h.output
+	h.reader, _ = conn.(socket.ReadWaker)
 	go func() {
-		err := s.Serve(protocol.NewFramer(socket.SpinReads(conn, h.cfg.ReadSpin, s.RunsAtOnce)))
+		err := s.Serve(protocol.NewFramer(conn))
 		if err != nil && !socket.IsBenignClose(err) {
 			// Through the output, in order with a result a job may be writing meanwhile.
 			_, _ = out.Write(protocol.ProtocolViolation(err.Error()))

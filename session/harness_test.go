@@ -82,6 +82,7 @@ type pipeClient struct {
 	goneOnce  sync.Once
 	terminate atomic.Value // []byte: the FATAL it was terminated with
 	sess      *Session
+	wakes     atomic.Int32 // WakeReader calls
 }
 
 type pipeWrite struct {
@@ -151,6 +152,8 @@ func (c *pipeClient) Terminate(fatal []byte) {
 }
 
 func (c *pipeClient) Gone() <-chan struct{} { return c.gone }
+
+func (c *pipeClient) WakeReader() { c.wakes.Add(1) }
 
 var nextConnID atomic.Uint64
 

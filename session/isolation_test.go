@@ -492,3 +492,42 @@ func TestRunsAtOnce(t *testing.T) {
 	c.simple("select 1")
 	settles(2, "after the commit")
 }
+
+// TestWakeReader: a batch that another client's goroutine ran, after which its client holds
+// the backend, wakes that client's reader to poll for the next query; batches that a client's
+// own reader ran wake nobody.
+func TestWakeReader(t *testing.T) {
+	b := newBackend(t, nil)
+	a, c := connectRaw(t, b.Backend, "postgres", nil), connectRaw(t, b.Backend, "postgres", nil)
+	wakes := func(s *scripted) int32 {
+		b.mu.Lock()
+		defer b.mu.Unlock()
+		return b.sessions[uint64(s.pid)].client.(*pipeClient).wakes.Load()
+	}
+	a.simple("begin")
+	c.send(&pgproto3.Query{String: "begin"}) // waits for a's lease
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(time.Millisecond) {
+		b.mu.Lock()
+		queued := len(b.waiting) > 0
+		b.mu.Unlock()
+		if queued {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("c's query never waited")
+		}
+	}
+	a.simple("commit") // a's reader runs c's BEGIN, and c then holds the backend
+	until[*pgproto3.ReadyForQuery](c)
+	// The wake follows the answer: the backend's bookkeeping ends a moment later.
+	for deadline := time.Now().Add(5 * time.Second); wakes(c) == 0 && time.Now().Before(deadline); {
+		time.Sleep(time.Millisecond)
+	}
+	if n := wakes(c); n != 1 {
+		t.Fatalf("c's reader was woken %d times, want 1", n)
+	}
+	c.simple("commit")
+	if n := wakes(a) + wakes(c); n != 1 {
+		t.Fatalf("%d wakes in all after batches that clients' own readers ran, want 1", n)
+	}
+}

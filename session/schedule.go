@@ -121,7 +121,16 @@ func (b *Backend) run(j *job, self *Session) {
 			b.idleRun.Broadcast()
 			idle = b.holder == nil && len(b.waiting) == 0 && !b.closed && len(b.sessions) == 0
 		}
+		// Another goroutine ran this batch, so its client's reader sleeps; if the client's
+		// next query would run at once, wake the reader to poll for it.
+		var wake readerWaker
+		if j.kind == jobExec && j.s != self && (next == nil || next.s != j.s) && j.s.runsAtOnceLocked() {
+			wake, _ = j.s.client.(readerWaker)
+		}
 		b.mu.Unlock()
+		if wake != nil {
+			wake.WakeReader()
+		}
 		if idle && b.cfg.Idle != nil {
 			b.cfg.Idle()
 		}

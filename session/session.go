@@ -32,6 +32,12 @@ type laterWriter interface {
 	WriteLater(p []byte) bool
 }
 
+// readerWaker is a Client whose reader can be told that the client's next query would now
+// run at once (see Session.RunsAtOnce), so that it polls for it.
+type readerWaker interface {
+	WakeReader()
+}
+
 // Session is one client of a Backend.
 type Session struct {
 	b         *Backend
@@ -275,6 +281,11 @@ func (s *Session) RunsAtOnce() bool {
 	b := s.b
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	return s.runsAtOnceLocked()
+}
+
+func (s *Session) runsAtOnceLocked() bool {
+	b := s.b
 	return !b.closed && !s.detached && (b.holder == s || b.holder == nil && !b.running && len(b.waiting) == 0)
 }
 

@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"runtime"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -91,5 +92,68 @@ func TestSpinReads_notASocket(t *testing.T) {
 	}
 	if got := SpinReads(server, 0, func() bool { return true }); got != server {
 		t.Fatal("a zero window wrapped the conn")
+	}
+}
+
+// TestSpinReads_wake: a Read that sleeps because polling was not worth it, woken once it is,
+// polls and so serves the next bytes without sleeping; the caller's read deadline outlives
+// the wake and still fires on time.
+func TestSpinReads_wake(t *testing.T) {
+	if runtime.GOMAXPROCS(0) < 2 {
+		t.Skip("polling is off on a single CPU")
+	}
+	server, client := tcpPair(t)
+	var worth atomic.Bool
+	conn := SpinReads(server, 2*time.Second, worth.Load)
+	deadline := time.Now().Add(3 * time.Second)
+	if err := conn.SetReadDeadline(deadline); err != nil {
+		t.Fatal(err)
+	}
+	wakes, hits := spinWakes.Load(), spinHits.Load()
+	type result struct {
+		data string
+		err  error
+	}
+	done := make(chan result, 1)
+	buf := make([]byte, 16)
+	go func() {
+		n, err := conn.Read(buf)
+		done <- result{string(buf[:n]), err}
+	}()
+	waitFor(t, func() bool { return conn.(*spinConn).sleeping.Load() })
+	worth.Store(true)
+	conn.(ReadWaker).WakeRead()
+	waitFor(t, func() bool { return spinWakes.Load() > wakes })
+	time.Sleep(10 * time.Millisecond) // inside the 2 s window
+	client.Write([]byte("ping"))
+	if r := <-done; r.err != nil || r.data != "ping" {
+		t.Fatalf("read %q, %v", r.data, r.err)
+	}
+	if spinHits.Load() == hits {
+		t.Fatal("the woken read slept instead of polling")
+	}
+	// A wake before the deadline leaves it in force: the read ends at it, not before.
+	worth.Store(false)
+	go func() {
+		n, err := conn.Read(buf)
+		done <- result{string(buf[:n]), err}
+	}()
+	waitFor(t, func() bool { return conn.(*spinConn).sleeping.Load() })
+	conn.(ReadWaker).WakeRead()
+	r := <-done
+	if !errors.Is(r.err, os.ErrDeadlineExceeded) {
+		t.Fatalf("read after the wake: %q, %v", r.data, r.err)
+	}
+	if early := time.Until(deadline); early > 100*time.Millisecond {
+		t.Fatalf("the read ended %v before its deadline", early)
+	}
+}
+
+func waitFor(t *testing.T, cond func() bool) {
+	t.Helper()
+	for end := time.Now().Add(5 * time.Second); !cond(); time.Sleep(time.Millisecond) {
+		if time.Now().After(end) {
+			t.Fatal("timed out")
+		}
 	}
 }

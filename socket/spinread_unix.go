@@ -3,10 +3,12 @@
 package socket
 
 import (
+	"errors"
 	"io"
 	"net"
 	"os"
 	"runtime"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -18,7 +20,14 @@ var (
 	spinning atomic.Int32
 	// spinHits counts the reads that polling served, which would have slept otherwise.
 	spinHits atomic.Int64
+	// spinWakes counts the sleeping reads that WakeRead woke.
+	spinWakes atomic.Int64
 )
+
+// ReadWaker is a conn from SpinReads whose sleeping Read can be told to ask worth() again.
+type ReadWaker interface {
+	WakeRead()
+}
 
 // SpinReads returns conn with reads that poll the socket for up to window before they sleep,
 // while worth() says so, the way SO_BUSY_POLL does in the kernel. A client that sends its
@@ -48,34 +57,88 @@ type spinConn struct {
 	worth  func() bool
 	// readDeadline bounds the polling too (UnixNano, 0 for none).
 	readDeadline atomic.Int64
+	// sleeping: a Read waits in the poller.
+	sleeping atomic.Bool
+	// mu orders a WakeRead, which moves the conn's read deadline into the past, with the
+	// Read that restores the caller's deadline (userDeadline) afterwards.
+	mu           sync.Mutex
+	woken        bool
+	userDeadline time.Time
+}
+
+var _ ReadWaker = (*spinConn)(nil)
+
+// WakeRead makes a Read that sleeps in the poller ask worth() again and poll if it now says
+// so. The backend calls it when another goroutine ran this client's query and the client's
+// next one would run at once: the reader then polls while the client reads its result,
+// instead of waking only when the next query arrives.
+func (c *spinConn) WakeRead() {
+	if !c.sleeping.Load() {
+		return // reading or polling: it asks worth() at its next Read anyway
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.woken {
+		c.woken = true
+		_ = c.Conn.SetReadDeadline(time.Unix(1, 0))
+	}
+}
+
+// unwake reports whether a deadline error was a WakeRead's, and puts the caller's read
+// deadline back if so.
+func (c *spinConn) unwake() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.woken {
+		return false
+	}
+	c.woken = false
+	_ = c.Conn.SetReadDeadline(c.userDeadline)
+	spinWakes.Add(1)
+	return true
 }
 
 func (c *spinConn) SetDeadline(t time.Time) error {
-	c.noteDeadline(t)
-	return c.Conn.SetDeadline(t)
+	if err := c.Conn.SetWriteDeadline(t); err != nil {
+		return err
+	}
+	return c.SetReadDeadline(t)
 }
 
 func (c *spinConn) SetReadDeadline(t time.Time) error {
-	c.noteDeadline(t)
-	return c.Conn.SetReadDeadline(t)
-}
-
-func (c *spinConn) noteDeadline(t time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.userDeadline = t
 	if t.IsZero() {
 		c.readDeadline.Store(0)
 	} else {
 		c.readDeadline.Store(t.UnixNano())
 	}
+	if c.woken {
+		return nil // unwake sets it
+	}
+	return c.Conn.SetReadDeadline(t)
 }
 
 func (c *spinConn) Read(p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
 	}
+	for {
+		n, err := c.read(p)
+		if errors.Is(err, os.ErrDeadlineExceeded) && c.unwake() {
+			continue
+		}
+		return n, err
+	}
+}
+
+func (c *spinConn) read(p []byte) (int, error) {
 	var n int
 	var rerr error
 	first := true
 	err := c.raw.Read(func(fd uintptr) bool {
+		c.sleeping.Store(false)
 		spin := first && c.worth() && spinning.CompareAndSwap(0, 1)
 		first = false // after a sleep in the poller, data is there or the conn ended
 		if spin {
@@ -93,6 +156,7 @@ func (c *spinConn) Read(p []byte) (int, error) {
 				}
 				return true
 			case !spin:
+				c.sleeping.Store(true)
 				return false // sleep in the poller until the socket is readable
 			}
 			now := time.Now()
@@ -102,10 +166,12 @@ func (c *spinConn) Read(p []byte) (int, error) {
 					deadline = time.Unix(0, d)
 				}
 			} else if now.After(deadline) {
+				c.sleeping.Store(true)
 				return false // the poller sleeps, or reports the read deadline
 			}
 		}
 	})
+	c.sleeping.Store(false)
 	switch {
 	case err != nil:
 		return 0, err // a deadline or a closed conn, as net.Conn reports them
