@@ -18,6 +18,12 @@ type StackCheckSpec struct {
 	// Throw is the imported function (by import name, module "env") that rethrows a pending
 	// longjmp: raise returns 1 when its error unwound to it and must go on unwinding here.
 	Throw string
+	// Every > 1 asks the host on one call in Every only, counting down in a third global (not
+	// exported): the ask is a call out of the guest, which on PostgreSQL's parse and plan
+	// (check_stack_depth runs in every recursive walker) cost 8% of a TPC-B transaction, while
+	// Every-1 calls between two asks move the native stack by at most that many recursion
+	// levels, a few KiB each.
+	Every uint32
 }
 
 // AddStackCheck makes Func ask the host about the engine's own (native) stack before it does
@@ -59,6 +65,17 @@ func AddStackCheck(wasm []byte, spec StackCheckSpec) ([]byte, error) {
 		GlobalGet(slot), CallIndirect(i32ret, 0), If(),
 		GlobalGet(raise), CallIndirect(i32ret, 0), If(), Call(throw), End(),
 		End(), End())
+	counted := spec.Every > 1
+	if counted {
+		count := nGlobals + 2
+		prefix = Code(
+			GlobalGet(count), If(),
+			GlobalGet(count), I32Const(-1), I32Add(), GlobalSet(count),
+			Else(),
+			I32Const(int32(spec.Every-1)), GlobalSet(count),
+			prefix,
+			End())
+	}
 
 	out := append([]byte(nil), wasm[:8]...)
 	c := &cursor{p: wasm, off: 8}
@@ -75,6 +92,9 @@ func AddStackCheck(wasm []byte, spec StackCheckSpec) ([]byte, error) {
 		case secGlobal:
 			g := []byte{byte(I32), 1, opI32Const, 0, opEnd}
 			body = appendVecItem(appendVecItem(body, g), g)
+			if counted {
+				body = appendVecItem(body, g)
+			}
 		case secExport:
 			body = appendVecItem(body, appendU32(append(appendName(nil, spec.SlotExport), byte(KindGlobal)), slot))
 			body = appendVecItem(body, appendU32(append(appendName(nil, spec.RaiseExport), byte(KindGlobal)), raise))
