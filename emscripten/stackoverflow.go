@@ -42,7 +42,8 @@ func (p *Process) recoverStackOverflow(cause error) (err error) {
 // nearest call from Go, past the setjmp frames whose PG_CATCH blocks must run. So the
 // overflow is prevented instead. rewriteGuest makes PostgreSQL's check_stack_depth, which it
 // calls wherever it recurses, first ask the engine (through a native function in table slot
-// stackSlotExport) whether less than a margin of its native stack is left; if so, it calls
+// stackSlotExport; on one call in stackCheckEvery) whether less than a margin of its native
+// stack is left; if so, it calls
 // stackRaise (slot stackRaiseExport), which runs OnStackOverflow there and then, so the
 // ERROR is raised where PostgreSQL would raise its own and unwinds through every handler.
 
