@@ -28,30 +28,23 @@ func InlineSmallBulkMemory(wasm []byte, limit int32) (out []byte, fills, copies 
 	copyFn := fillFn + 1
 	fillCall, copyCall := Call(fillFn), Call(copyFn)
 
-	out = append([]byte(nil), wasm[:8]...)
-	c := &cursor{p: wasm, off: 8}
-	for c.remaining() > 0 {
-		id := c.byte()
-		size := c.u32()
-		body := c.bytes(int(size))
-		if c.err != nil {
-			return nil, 0, 0, fmt.Errorf("wasmbin: section %d header: %w", id, c.err)
-		}
+	out, err = mapSections(wasm, func(id byte, body []byte) ([]byte, error) {
 		switch id {
 		case secType:
 			body = appendVecItem(body, appendFuncType(nil, FuncType{Params: []ValType{I32, I32, I32}}))
 		case secFunction:
 			body = appendVecItem(appendVecItem(body, appendU32(nil, bulkType)), appendU32(nil, bulkType))
 		case secCode:
-			var nf, nc int
-			body, nf, nc, err = replaceBulkOps(body, fillCall, copyCall)
-			if err != nil {
-				return nil, 0, 0, err
+			var err error
+			if body, fills, copies, err = replaceBulkOps(body, fillCall, copyCall); err != nil {
+				return nil, err
 			}
-			fills, copies = fills+nf, copies+nc
 			body = appendVecItem(appendVecItem(body, funcBody(fillBody(limit))), funcBody(copyBody(limit)))
 		}
-		out = appendSection(out, id, body)
+		return body, nil
+	})
+	if err != nil {
+		return nil, 0, 0, err
 	}
 	return out, fills, copies, nil
 }
@@ -78,11 +71,7 @@ func replaceBulkOps(body, fillCall, copyCall []byte) (out []byte, fills, copies 
 			break
 		}
 		fn = fn[:0]
-		locals := f.count(2)
-		for ; locals > 0 && f.err == nil; locals-- {
-			f.u32()
-			skipValType(f)
-		}
+		skipLocals(f)
 		fn = append(fn, f.p[:f.off]...)
 		from := f.off
 		for f.remaining() > 0 && f.err == nil {

@@ -77,15 +77,7 @@ func AddStackCheck(wasm []byte, spec StackCheckSpec) ([]byte, error) {
 			End())
 	}
 
-	out := append([]byte(nil), wasm[:8]...)
-	c := &cursor{p: wasm, off: 8}
-	for c.remaining() > 0 {
-		id := c.byte()
-		size := c.u32()
-		body := c.bytes(int(size))
-		if c.err != nil {
-			return nil, fmt.Errorf("wasmbin: section %d header: %w", id, c.err)
-		}
+	return mapSections(wasm, func(id byte, body []byte) ([]byte, error) {
 		switch id {
 		case secType:
 			body = appendVecItem(body, appendFuncType(nil, FuncType{Results: []ValType{I32}}))
@@ -99,13 +91,10 @@ func AddStackCheck(wasm []byte, spec StackCheckSpec) ([]byte, error) {
 			body = appendVecItem(body, appendU32(append(appendName(nil, spec.SlotExport), byte(KindGlobal)), slot))
 			body = appendVecItem(body, appendU32(append(appendName(nil, spec.RaiseExport), byte(KindGlobal)), raise))
 		case secCode:
-			if body, err = prefixBody(body, fn-m.NumImportedFuncs, prefix); err != nil {
-				return nil, err
-			}
+			return prefixBody(body, fn-m.NumImportedFuncs, prefix)
 		}
-		out = appendSection(out, id, body)
-	}
-	return out, nil
+		return body, nil
+	})
 }
 
 func funcIndexOfImport(m *Module, importPos int) uint32 {
@@ -147,11 +136,7 @@ func prefixBody(body []byte, i uint32, code []byte) ([]byte, error) {
 		return nil, c.err
 	}
 	fc := &cursor{p: f}
-	groups := fc.u32()
-	for g := uint32(0); g < groups; g++ {
-		fc.u32()
-		fc.byte()
-	}
+	skipLocals(fc)
 	if fc.err != nil {
 		return nil, fc.err
 	}
