@@ -55,12 +55,11 @@ type spinConn struct {
 	raw    syscall.RawConn
 	window time.Duration
 	worth  func() bool
-	// readDeadline bounds the polling too (UnixNano, 0 for none).
-	readDeadline atomic.Int64
 	// sleeping: a Read waits in the poller.
 	sleeping atomic.Bool
 	// mu orders a WakeRead, which moves the conn's read deadline into the past, with the
-	// Read that restores the caller's deadline (userDeadline) afterwards.
+	// Read that restores the caller's deadline (userDeadline, which bounds the polling too)
+	// afterwards.
 	mu           sync.Mutex
 	woken        bool
 	userDeadline time.Time
@@ -98,6 +97,13 @@ func (c *spinConn) unwake() bool {
 	return true
 }
 
+// deadline is the caller's read deadline.
+func (c *spinConn) deadline() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.userDeadline
+}
+
 func (c *spinConn) SetDeadline(t time.Time) error {
 	if err := c.Conn.SetWriteDeadline(t); err != nil {
 		return err
@@ -109,11 +115,6 @@ func (c *spinConn) SetReadDeadline(t time.Time) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.userDeadline = t
-	if t.IsZero() {
-		c.readDeadline.Store(0)
-	} else {
-		c.readDeadline.Store(t.UnixNano())
-	}
 	if c.woken {
 		return nil // unwake sets it
 	}
@@ -162,8 +163,8 @@ func (c *spinConn) read(p []byte) (int, error) {
 			now := time.Now()
 			if deadline.IsZero() {
 				deadline = now.Add(c.window)
-				if d := c.readDeadline.Load(); d != 0 && d < deadline.UnixNano() {
-					deadline = time.Unix(0, d)
+				if d := c.deadline(); !d.IsZero() && d.Before(deadline) {
+					deadline = d
 				}
 			} else if now.After(deadline) {
 				c.sleeping.Store(true)
