@@ -15,7 +15,7 @@ import (
 
 // rewriteVersion names the output of rewriteGuest in the disk cache; change it whenever a
 // rewrite changes what it produces.
-const rewriteVersion = "r3"
+const rewriteVersion = "r4"
 
 // rewriteGuest returns the bytes the runtime compiles for a main module, which are faster
 // than the module as built:
@@ -69,6 +69,9 @@ func (rt *Runtime) rewriteGuest(wasm []byte, sum [sha256.Size]byte) (out []byte,
 			out = checked
 		}
 	}
+	if inlined, _, err := wasmbin.InlineSmallFunctions(out, inlineLimits); err == nil {
+		out = inlined // a module the pass cannot read runs as it is
+	}
 	if hoist {
 		// Before the helper calls below: a call ends the runs of accesses it hoists over.
 		hoisted, err := wasmbin.HoistBoundsChecks(out)
@@ -92,6 +95,9 @@ func (rt *Runtime) rewriteGuest(wasm []byte, sum [sha256.Size]byte) (out []byte,
 // Exec; the calls skipped between two asks recurse a few KiB of native stack each, against
 // the 1 MiB kept free below the limit (wasmtimeStackBudget).
 const stackCheckEvery = 8
+
+// inlineLimits says which functions are copied into their callers (wasmbin.InlineSmallFunctions).
+var inlineLimits = wasmbin.InlineLimits{MaxInstrs: 30, MaxLeafInstrs: 60, MaxCallerLocals: 2000}
 
 // bulkInlineLimit is the longest memset or memcpy done in wasm code: about where the call
 // out of the compiled code stops costing more than the loop (64, 128 and 256 measured within
