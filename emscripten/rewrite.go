@@ -15,7 +15,7 @@ import (
 
 // rewriteVersion names the output of rewriteGuest in the disk cache; change it whenever a
 // rewrite changes what it produces.
-const rewriteVersion = "r4"
+const rewriteVersion = "r5"
 
 // rewriteGuest returns the bytes the runtime compiles for a main module, which are faster
 // than the module as built:
@@ -27,7 +27,7 @@ const rewriteVersion = "r4"
 //     runs without it;
 //   - direct calls to small functions run a copy of the callee's body instead, since
 //     neither engine inlines across wasm functions (wasmbin.InlineSmallFunctions; about 3%
-//     per query on wasmtime, for 19% more code to compile once);
+//     per query on wasmtime, for 19% more code to compile once; wasmtime only);
 //   - memset and memcpy of up to bulkInlineLimit bytes store words in a loop instead of
 //     running memory.fill and memory.copy, which both engines run as a call out of the
 //     compiled code (wasmbin.InlineSmallBulkMemory; about 5% per query on both).
@@ -72,8 +72,12 @@ func (rt *Runtime) rewriteGuest(wasm []byte, sum [sha256.Size]byte) (out []byte,
 			out = checked
 		}
 	}
-	if inlined, _, err := wasmbin.InlineSmallFunctions(out, inlineLimits); err == nil {
-		out = inlined // a module the pass cannot read runs as it is
+	if !hoist {
+		// On wazero the copies' extra locals make the hoist pass skip more bodies, and a
+		// TPC-B transaction got 5% slower; so only the engine without hoisting inlines.
+		if inlined, _, err := wasmbin.InlineSmallFunctions(out, inlineLimits); err == nil {
+			out = inlined // a module the pass cannot read runs as it is
+		}
 	}
 	if hoist {
 		// Before the helper calls below: a call ends the runs of accesses it hoists over.
