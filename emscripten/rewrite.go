@@ -78,8 +78,7 @@ func (rt *Runtime) rewriteGuest(wasm []byte, sum [sha256.Size]byte) (out []byte,
 		if inlined, _, err := wasmbin.InlineSmallFunctions(out, inlineLimits); err == nil {
 			out = inlined // a module the pass cannot read runs as it is
 		}
-	}
-	if hoist {
+	} else {
 		// Before the helper calls below: a call ends the runs of accesses it hoists over.
 		hoisted, err := wasmbin.HoistBoundsChecks(out)
 		if err != nil {

@@ -60,16 +60,14 @@ func importsMemory(m *Module) bool {
 
 // replaceBulkOps rewrites a code section body, instruction by instruction.
 func replaceBulkOps(body, fillCall, copyCall []byte) (out []byte, fills, copies int, err error) {
-	c := &cursor{p: body}
-	n := c.u32()
-	out = appendU32(make([]byte, 0, len(body)+len(body)/64), n)
+	bodies, err := splitCode(body)
+	if err != nil {
+		return nil, 0, 0, err
+	}
+	out = appendU32(make([]byte, 0, len(body)+len(body)/64), uint32(len(bodies)))
 	var fn []byte
-	for i := uint32(0); i < n && c.err == nil; i++ {
-		size := c.u32()
-		f := c.sub(size)
-		if c.err != nil {
-			break
-		}
+	for i, b := range bodies {
+		f := &cursor{p: b}
 		fn = fn[:0]
 		skipLocals(f)
 		fn = append(fn, f.p[:f.off]...)
@@ -106,9 +104,6 @@ func replaceBulkOps(body, fillCall, copyCall []byte) (out []byte, fills, copies 
 		}
 		fn = append(fn, f.p[from:]...)
 		out = append(appendU32(out, uint32(len(fn))), fn...)
-	}
-	if c.err != nil {
-		return nil, 0, 0, fmt.Errorf("wasmbin: code section: %w", c.err)
 	}
 	return out, fills, copies, nil
 }

@@ -41,7 +41,6 @@ func DefineImportedMemory(wasm []byte, exportName string) ([]byte, error) {
 
 	out := make([]byte, 0, len(wasm)+len(exportName)+16)
 	out = append(out, wasm[:8]...)
-	c := &cursor{p: wasm, off: 8}
 	var limits []byte // raw limits of the memory import, flags included
 	placed := false
 	placeMemory := func() {
@@ -51,13 +50,7 @@ func DefineImportedMemory(wasm []byte, exportName string) ([]byte, error) {
 			placed = true
 		}
 	}
-	for c.remaining() > 0 {
-		id := c.byte()
-		size := c.u32()
-		body := c.bytes(int(size))
-		if c.err != nil {
-			return nil, fmt.Errorf("wasmbin: section %d header: %w", id, c.err)
-		}
+	err = eachSection(wasm, func(id byte, body []byte) error {
 		if id != secCustom && sectionOrder(id) > sectionOrder(secMemory) {
 			placeMemory()
 		}
@@ -67,20 +60,21 @@ func DefineImportedMemory(wasm []byte, exportName string) ([]byte, error) {
 		}
 		switch id {
 		case secImport:
-			var payload []byte
-			if payload, limits, err = dropMemoryImport(body); err != nil {
-				return nil, err
+			var err error
+			if body, limits, err = dropMemoryImport(body); err != nil {
+				return err
 			}
-			out = appendSection(out, id, payload)
 		case secExport:
 			if !exported {
 				body = appendExport(body, exportName)
 				exported = true
 			}
-			out = appendSection(out, id, body)
-		default:
-			out = appendSection(out, id, body)
 		}
+		out = appendSection(out, id, body)
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	placeMemory()
 	if !exported {

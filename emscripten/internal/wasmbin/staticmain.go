@@ -37,21 +37,13 @@ func StaticMain(wasm []byte, spec StaticMainSpec) ([]byte, error) {
 	}
 	st := &staticMain{spec: spec, values: map[uint32]int32{}, stackSP: -1}
 	out := append([]byte(nil), wasm[:8]...)
-	c := &cursor{p: wasm, off: 8}
 	tablePlaced, globalsPlaced, exported := false, false, false
-	for c.remaining() > 0 {
-		id := c.byte()
-		size := c.u32()
-		body := c.bytes(int(size))
-		if c.err != nil {
-			return nil, fmt.Errorf("wasmbin: section %d header: %w", id, c.err)
-		}
+	err := eachSection(wasm, func(id byte, body []byte) error {
 		if id == secCustom {
-			if n := (&cursor{p: body}).name(); n == "dylink.0" {
-				continue
+			if n := (&cursor{p: body}).name(); n != "dylink.0" {
+				out = appendSection(out, id, body)
 			}
-			out = appendSection(out, id, body)
-			continue
+			return nil
 		}
 		if !tablePlaced && st.table && sectionOrder(id) > sectionOrder(secTable) {
 			out = appendSection(out, secTable, st.tableSection())
@@ -83,9 +75,13 @@ func StaticMain(wasm []byte, spec StaticMainSpec) ([]byte, error) {
 			body, err = st.data(body)
 		}
 		if err != nil {
-			return nil, err
+			return err
 		}
 		out = appendSection(out, id, body)
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	if !exported {
 		out = appendSection(out, secExport, st.exportSection(nil))
