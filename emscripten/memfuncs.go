@@ -37,7 +37,7 @@ func resizeHeap(p *Process, s []uint64) {
 		s[0] = 0
 		return
 	}
-	p.mem = mem.bytes()
+	p.refreshMem()
 	s[0] = 1
 }
 
@@ -95,4 +95,11 @@ func munmapJS(p *Process, s []uint64) {
 		}
 	}
 	s[0] = 0
+}
+
+// refreshMem re-reads the linear memory after it was created or grown, and advises huge
+// pages for it (the advice covers the pages added since).
+func (p *Process) refreshMem() {
+	p.mem = p.memory.bytes()
+	adviseHugePages(p.mem)
 }

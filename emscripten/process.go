@@ -132,7 +132,7 @@ func (rt *Runtime) NewProcess(ctx context.Context, m *Module, cfg ProcessConfig)
 		return nil, fmt.Errorf("emscripten: %s: instantiate: %w", cfg.Name, err)
 	}
 	if p.memory = p.guest.memory(m.memoryExport); p.memory != nil {
-		p.mem = p.memory.bytes()
+		p.refreshMem()
 	}
 	p.helper, err = p.store.instantiate(m.helper, func(name string) instance {
 		if name == guestModuleName {

@@ -255,7 +255,7 @@ func (p *Process) growTo(n int) error {
 		if !mem.grow(uint32((n - cur + page - 1) / page)) {
 			return fmt.Errorf("emscripten: restore: cannot grow memory to %d bytes", n)
 		}
-		p.mem = mem.bytes()
+		p.refreshMem()
 	}
 	if len(p.mem) < n {
 		return fmt.Errorf("emscripten: restore: memory is %d bytes after growth, want %d", len(p.mem), n)
