@@ -2,15 +2,19 @@ package bridge
 
 import (
 	"bufio"
+	"context"
 	"fmt"
 	"os"
 	"strings"
 	"testing"
 	"unsafe"
+
+	"github.com/rs/zerolog"
 )
 
 // TestLinearMemoryHugePages checks that the instance's linear memory, including what
-// PostgreSQL grew it by, carries the huge-page advice (VmFlags "hg" in smaps).
+// PostgreSQL grew it by, carries the huge-page advice, and that a clone's does where it is
+// not the snapshot's mapping.
 func TestLinearMemoryHugePages(t *testing.T) {
 	if _, err := os.Stat("/sys/kernel/mm/transparent_hugepage/enabled"); err != nil {
 		t.Skip("no transparent huge pages in this kernel")
@@ -18,15 +22,42 @@ func TestLinearMemoryHugePages(t *testing.T) {
 	inst := openTest(t, Config{})
 	query(t, inst, "select repeat('x', 64 << 20)") // grows the heap past its start
 	mem := inst.proc.Memory()
-	base := uintptr(unsafe.Pointer(&mem[0]))
-	for _, addr := range []uintptr{base, base + uintptr(len(mem)) - 1} {
-		flags, err := vmFlags(addr)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !strings.Contains(" "+flags+" ", " hg ") {
-			t.Errorf("linear memory at offset %#x has VmFlags %q, want hg", addr-base, flags)
-		}
+	wantHugeAdvice(t, mem, 0, true)
+	wantHugeAdvice(t, mem, len(mem)-1, true)
+
+	// A clone maps the snapshot's memfd over the start of its memory: that part keeps small
+	// pages (advising it would let the kernel put the shared file in huge pages), and what
+	// the clone grows by is advised again.
+	query(t, inst, "discard all")
+	tmpl, err := inst.Snapshot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	clone, err := OpenTemplate(context.Background(), tmpl, zerolog.Nop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer clone.Close()
+	snapSize := tmpl.MemorySize()
+	query(t, clone, "select repeat('y', 128 << 20)")
+	mem = clone.proc.Memory()
+	if len(mem) <= snapSize {
+		t.Fatalf("the clone's memory did not grow past the snapshot's %d bytes", snapSize)
+	}
+	wantHugeAdvice(t, mem, 0, false)
+	wantHugeAdvice(t, mem, len(mem)-1, true)
+}
+
+// wantHugeAdvice checks whether the byte at off in mem lies in a mapping advised for huge
+// pages (VmFlags "hg" in smaps).
+func wantHugeAdvice(t *testing.T, mem []byte, off int, want bool) {
+	t.Helper()
+	flags, err := vmFlags(uintptr(unsafe.Pointer(&mem[off])))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Contains(" "+flags+" ", " hg "); got != want {
+		t.Errorf("linear memory at offset %#x has VmFlags %q; huge-page advice %v, want %v", off, flags, got, want)
 	}
 }
 

@@ -98,8 +98,13 @@ func munmapJS(p *Process, s []uint64) {
 }
 
 // refreshMem re-reads the linear memory after it was created or grown, and advises huge
-// pages for it (the advice covers the pages added since).
+// pages for the part not advised before. Only that part: a restored snapshot's memfd is
+// mapped over the start, and advising it would let the kernel allocate the snapshot's
+// shared file in huge pages.
 func (p *Process) refreshMem() {
 	p.mem = p.memory.bytes()
-	adviseHugePages(p.mem)
+	if len(p.mem) > p.hugeAdvised {
+		adviseHugePages(p.mem[p.hugeAdvised:]) // starts at a wasm page, so page aligned
+		p.hugeAdvised = len(p.mem)
+	}
 }

@@ -88,6 +88,7 @@ type Process struct {
 	driverMore       func() bool // set while a Driver's loop runs
 	calls            uint64      // calls from Go into the guest (Call, Driver)
 	hostCalls        uint64      // calls from the guest into Go
+	hugeAdvised      int         // bytes of linear memory advised for huge pages (refreshMem)
 	dl               *linker
 	broken           error
 
