@@ -2,14 +2,11 @@ package bridge
 
 import (
 	"bufio"
-	"context"
 	"fmt"
 	"os"
 	"strings"
 	"testing"
 	"unsafe"
-
-	"github.com/rs/zerolog"
 )
 
 // TestLinearMemoryHugePages checks that the instance's linear memory, including what
@@ -28,16 +25,8 @@ func TestLinearMemoryHugePages(t *testing.T) {
 	// A clone maps the snapshot's memfd over the start of its memory: that part keeps small
 	// pages (advising it would let the kernel put the shared file in huge pages), and what
 	// the clone grows by is advised again.
-	query(t, inst, "discard all")
-	tmpl, err := inst.Snapshot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	clone, err := OpenTemplate(context.Background(), tmpl, zerolog.Nop())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer clone.Close()
+	tmpl := snapshotOf(t)
+	clone := cloneTest(t, tmpl)
 	snapSize := tmpl.MemorySize()
 	query(t, clone, "select repeat('y', 128 << 20)")
 	mem = clone.proc.Memory()
