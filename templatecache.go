@@ -53,7 +53,11 @@ func CachedTemplate(ctx context.Context, key string, opts Options, setup SetupFu
 	if err != nil {
 		return nil, err
 	}
-	entry := filepath.Join(root, cacheID(key, assets.Hash, engine, opts))
+	assetsKey, err := assets.ClusterKey()
+	if err != nil {
+		return nil, err
+	}
+	entry := filepath.Join(root, cacheID(key, assetsKey, engine, opts))
 	if t := bootCached(ctx, entry, opts); t != nil {
 		return t, nil
 	}

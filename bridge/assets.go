@@ -35,8 +35,10 @@ type Assets struct {
 	PgliteWasm []byte
 	InitdbWasm []byte
 	Bundle     *vfs.Bundle
-	// Hash identifies this asset set (keys the template cluster cache).
-	Hash string
+	// Hash identifies the modules (keys the compiled-code caches); ClusterKey adds the
+	// share files (keys the template clusters).
+	Hash    string
+	cluster clusterKey
 	// pgliteSum and initdbSum are the SHA-256 of the modules, computed once with Hash and
 	// handed to the compiler's caches (emscripten.Runtime.CompileDigest).
 	pgliteSum, initdbSum [sha256.Size]byte

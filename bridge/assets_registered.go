@@ -89,5 +89,6 @@ func loadFS(fsys fs.FS) (*Assets, error) {
 		return nil, fmt.Errorf("bridge: bundle: %w", err)
 	}
 	a.setHash()
+	a.setClusterSum(table, data)
 	return a, nil
 }

@@ -34,6 +34,13 @@ func TestRegisterAssets(t *testing.T) {
 	if r.Dir != registeredDir || r.Hash != a.Hash {
 		t.Fatalf("registered assets: dir %q hash %s, want %q %s", r.Dir, r.Hash, registeredDir, a.Hash)
 	}
+	rk, err := r.ClusterKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ak, err := a.ClusterKey(); err != nil || rk != ak {
+		t.Fatalf("cluster key of the registered assets %s, of the folder %s (%v)", rk, ak, err)
+	}
 	if ext := r.Extensions(); !slices.Contains(ext, "vector") || !slices.Contains(ext, "hstore") {
 		t.Fatalf("extensions of the registered assets: %v", ext)
 	}

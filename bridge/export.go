@@ -40,8 +40,12 @@ func (t *Template) ExportCluster(dir string) error {
 // libraries), by the path it loaded them from; LOAD takes these paths.
 func (t *Template) Libraries() []string { return t.snap.Libraries() }
 
-// AssetsHash identifies the asset set the template runs on.
-func (t *Template) AssetsHash() string { return t.eng.assets.Hash }
+// AssetsHash identifies the asset set the template runs on: its modules and share files
+// (Assets.ClusterKey; empty if the share files cannot be read).
+func (t *Template) AssetsHash() string {
+	key, _ := t.eng.assets.ClusterKey()
+	return key
+}
 
 // LockFile takes an exclusive advisory lock on path (created if missing) and returns its
 // release: processes that build the same cached thing take turns, and the later ones find

@@ -22,7 +22,11 @@ var templateMu sync.Mutex
 // 40 MB takes milliseconds, initdb takes seconds.
 func templateCluster(ctx context.Context, eng *engine, cacheDir string, log zerolog.Logger) (dir string, fromCache bool, err error) {
 	cacheDir = cacheRoot(cacheDir)
-	dir = filepath.Join(cacheDir, "template-"+eng.assets.Hash)
+	key, err := eng.assets.ClusterKey()
+	if err != nil {
+		return "", false, err
+	}
+	dir = filepath.Join(cacheDir, "template-"+key)
 	templateMu.Lock()
 	defer templateMu.Unlock()
 	if _, err := os.Stat(filepath.Join(dir, "PG_VERSION")); err == nil {
