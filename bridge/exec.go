@@ -40,7 +40,7 @@ func (inst *Instance) ExecStream(ctx context.Context, msgs []byte, more func() (
 	}
 	if ctx.Done() != nil {
 		// No goroutine per Exec: the runtime calls Cancel only if ctx ends meanwhile.
-		defer context.AfterFunc(ctx, inst.Cancel)()
+		defer inst.cancelOnDone(ctx)()
 	}
 	inst.guard = copyGuard{framed: msgs[0] != 0}
 	if err := inst.proc.FireTimers(); err != nil {
@@ -81,6 +81,24 @@ func (inst *Instance) ExecStream(ctx context.Context, msgs []byte, more func() (
 		return inst.outErr
 	}
 	return nil
+}
+
+// cancelOnDone cancels the running query if ctx ends before the returned stop is called.
+// A cancel that has started by then runs on its own goroutine and could land in the next
+// query, so stop waits for it and clears the flag it set: the exchange is over, and a
+// cancel that came too late for it must not hit another.
+func (inst *Instance) cancelOnDone(ctx context.Context) (stop func()) {
+	fired := make(chan struct{})
+	stopFunc := context.AfterFunc(ctx, func() {
+		inst.Cancel()
+		close(fired)
+	})
+	return func() {
+		if !stopFunc() {
+			<-fired
+			inst.ClearCancel()
+		}
+	}
 }
 
 // inputLeft reports whether the batch has input PostgreSQL has not read yet.
