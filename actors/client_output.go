@@ -6,6 +6,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/pglite-go/pglite/socket"
 )
 
 // clientOutput is the ordered byte stream to one client.
@@ -86,13 +88,29 @@ func (o *clientOutput) writeLocked(p []byte) (int, error) {
 	return n, err
 }
 
-// writeLater queues a copy of p for the writer goroutine, so that the caller can go on
-// with other clients' work while the socket write happens on another CPU. It declines (and
-// the caller writes) when the client already has laterLimit items unwritten: a client
-// that does not read must end up blocking the caller, not filling memory.
+// writeLater writes p without keeping the caller waiting on the client, so that the
+// caller can go on with other clients' work: what the socket takes at once is written
+// here, and the rest (a client that reads slowly) is queued for the writer goroutine. Waking
+// that goroutine for a result the socket would have taken cost a thread wake-up per
+// transaction under contention. It declines (and the caller writes) when the client already
+// has laterLimit items unwritten: a client that does not read must end up blocking the
+// caller, not filling memory.
 func (o *clientOutput) writeLater(p []byte) bool {
 	if o.queued.Load() >= laterLimit {
 		return false
+	}
+	if o.queued.Load() == 0 && o.mu.TryLock() {
+		defer o.mu.Unlock()
+		if o.queued.Load() == 0 && o.failed == nil {
+			if n, ok := socket.WriteNow(o.conn, p); ok {
+				p = p[n:]
+			}
+			if len(p) == 0 {
+				return true
+			}
+		}
+		// Posted under the lock, so that a Write after this one finds it queued and
+		// queues behind it.
 	}
 	return o.post(outItem{data: append([]byte(nil), p...)})
 }

@@ -258,8 +258,8 @@ func (st *streamState) flush() error {
 	return nil
 }
 
-// handOff queues the rest of the output for the client's writer goroutine when the batch
-// ends the client's turn and others wait for the backend.
+// handOff leaves the rest of the output to the client's WriteLater, which does not wait for
+// the client, when the batch ends the client's turn and others wait for the backend.
 func (st *streamState) handOff() bool {
 	if !st.job.contended || st.last != protocol.KindReadyForQuery || st.txStatus != 'I' || st.gone || len(st.buf) == 0 {
 		return false

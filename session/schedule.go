@@ -11,8 +11,8 @@ type job struct {
 	// exec
 	req *request
 	// contended: other sessions waited when the batch started. If it ends the client's
-	// turn, its last write is left to the client's writer goroutine and the backend goes on
-	// with the next client at once.
+	// turn, its last write must not wait for the client (laterWriter), and the backend
+	// goes on with the next client at once.
 	contended bool
 	reprepare bool
 	// cleanup

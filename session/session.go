@@ -26,8 +26,9 @@ type Client interface {
 	Gone() <-chan struct{}
 }
 
-// laterWriter is a Client that can queue a result for a writer goroutine of its own, so
-// that the backend goes on with the next client while the socket write happens elsewhere.
+// laterWriter is a Client that can take a result without waiting for the client to read
+// it (what the socket does not take at once goes to a writer goroutine of its own), so that
+// the backend goes on with the next client.
 type laterWriter interface {
 	WriteLater(p []byte) bool
 }

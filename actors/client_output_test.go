@@ -1,0 +1,106 @@
+package actors
+
+import (
+	"bytes"
+	"io"
+	"net"
+	"testing"
+	"time"
+)
+
+// tcpPair returns the two ends of a loopback TCP connection.
+func tcpPair(t *testing.T) (server, client net.Conn) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	accepted := make(chan net.Conn, 1)
+	go func() {
+		c, _ := ln.Accept()
+		accepted <- c
+	}()
+	client, err = net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	server = <-accepted
+	if server == nil {
+		t.Fatal("accept failed")
+	}
+	t.Cleanup(func() { server.Close(); client.Close() })
+	return server, client
+}
+
+// readAll reads n bytes from c, failing the test after 10 s (a hang, not a timing check).
+func readAll(t *testing.T, c net.Conn, n int) []byte {
+	t.Helper()
+	_ = c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	buf := make([]byte, n)
+	if _, err := io.ReadFull(c, buf); err != nil {
+		t.Fatalf("read %d bytes: %v", n, err)
+	}
+	return buf
+}
+
+// A result that the socket takes at once is written by writeLater itself: no writer
+// goroutine runs here, so a queued result would never arrive.
+func TestWriteLater_writesWhatTheSocketTakes(t *testing.T) {
+	server, client := tcpPair(t)
+	o := newClientOutput(server, 0)
+	msg := []byte("Z\x00\x00\x00\x05I")
+	if !o.writeLater(msg) {
+		t.Fatal("writeLater declined")
+	}
+	if q := o.queued.Load(); q != 0 {
+		t.Fatalf("queued %d items, want 0", q)
+	}
+	if got := readAll(t, client, len(msg)); !bytes.Equal(got, msg) {
+		t.Fatalf("client read %q, want %q", got, msg)
+	}
+}
+
+// A client that does not read gets what its socket buffer takes; the rest waits for the
+// writer goroutine, and a later result queues behind it, so the order holds.
+func TestWriteLater_slowClientKeepsOrder(t *testing.T) {
+	server, client := tcpPair(t)
+	o := newClientOutput(server, 0)
+	big := bytes.Repeat([]byte("0123456789abcdef"), 1<<19) // 8 MiB: more than the buffers take
+	if !o.writeLater(big) {
+		t.Fatal("writeLater declined")
+	}
+	if q := o.queued.Load(); q != 1 {
+		t.Fatalf("queued %d items, want the rest of the result", q)
+	}
+	next := []byte("the next result")
+	if n, err := o.Write(next); err != nil || n != len(next) {
+		t.Fatalf("Write: %d, %v", n, err)
+	}
+	go o.run(func(error) {})
+	defer o.close()
+	want := append(append([]byte(nil), big...), next...)
+	if got := readAll(t, client, len(want)); !bytes.Equal(got, want) {
+		t.Fatal("the client read the results out of order or damaged")
+	}
+}
+
+// A conn that is not a plain socket (TLS, here a pipe) has its result queued for the writer
+// goroutine, as before.
+func TestWriteLater_otherConnsQueue(t *testing.T) {
+	server, client := net.Pipe()
+	defer client.Close()
+	o := newClientOutput(server, 0)
+	msg := []byte("result")
+	if !o.writeLater(msg) {
+		t.Fatal("writeLater declined")
+	}
+	if q := o.queued.Load(); q != 1 {
+		t.Fatalf("queued %d items, want 1", q)
+	}
+	go o.run(func(error) {})
+	defer o.close()
+	if got := readAll(t, client, len(msg)); !bytes.Equal(got, msg) {
+		t.Fatalf("client read %q, want %q", got, msg)
+	}
+}
