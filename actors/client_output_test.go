@@ -65,8 +65,15 @@ func TestWriteLater_writesWhatTheSocketTakes(t *testing.T) {
 // writer goroutine, and a later result queues behind it, so the order holds.
 func TestWriteLater_slowClientKeepsOrder(t *testing.T) {
 	server, client := tcpPair(t)
+	// Small socket buffers, so that the kernel takes far less than the result at once.
+	if err := server.(*net.TCPConn).SetWriteBuffer(64 << 10); err != nil {
+		t.Fatal(err)
+	}
+	if err := client.(*net.TCPConn).SetReadBuffer(64 << 10); err != nil {
+		t.Fatal(err)
+	}
 	o := newClientOutput(server, 0)
-	big := bytes.Repeat([]byte("0123456789abcdef"), 1<<19) // 8 MiB: more than the buffers take
+	big := bytes.Repeat([]byte("0123456789abcdef"), 1<<19) // 8 MiB
 	if !o.writeLater(big) {
 		t.Fatal("writeLater declined")
 	}
