@@ -5,6 +5,7 @@ import (
 
 	"github.com/asynkron/protoactor-go/actor"
 
+	"github.com/pglite-go/pglite/internal/logfield"
 	"github.com/pglite-go/pglite/protocol"
 )
 
@@ -24,7 +25,7 @@ func (b *bridgeActor) drain(ctx actor.Context, m *ShutdownRequest) {
 		return
 	}
 	b.draining = &drainState{deadline: time.Now().Add(m.Deadline), replyTo: ctx.Sender(), smart: m.Smart}
-	b.log.Info().Dur("deadline", m.Deadline).Bool("smart", m.Smart).Msg("draining")
+	b.log.Info().Float64("deadline_ms", logfield.Millis(m.Deadline)).Bool("smart", m.Smart).Msg("draining")
 	b.drainStep(ctx)
 }
 

@@ -7,6 +7,7 @@ import (
 
 	"github.com/pglite-go/pglite/bridge"
 	"github.com/pglite-go/pglite/internal/heaprelease"
+	"github.com/pglite-go/pglite/internal/logfield"
 )
 
 // recycler gives back the memory of an instance that grew past its high-water mark.
@@ -154,6 +155,6 @@ func (b *bridgeActor) recycled(ctx actor.Context, m *instanceRecycled) {
 	b.cfg.metrics.recycles.Add(1)
 	b.serve(ctx, m.backend)
 	after := m.backend.Instance().MemorySize()
-	b.log.Info().Uint64("before", m.before).Uint64("after", after).Dur("took", m.took).Msg("instance recycled")
+	b.log.Info().Uint64("before", m.before).Uint64("after", after).Float64("took_ms", logfield.Millis(m.took)).Msg("instance recycled")
 	ctx.ActorSystem().EventStream.Publish(&BridgeRecycled{MemoryBefore: m.before, MemoryAfter: after, Took: m.took})
 }

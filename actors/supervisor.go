@@ -7,6 +7,8 @@ import (
 
 	"github.com/asynkron/protoactor-go/actor"
 	"github.com/rs/zerolog"
+
+	"github.com/pglite-go/pglite/internal/logfield"
 )
 
 // ErrRestartLimit means the Bridge failed more often than the restart policy allows; the
@@ -61,7 +63,8 @@ func (s *supervisorActor) Receive(ctx actor.Context) {
 			return
 		}
 		if m.Who.Equal(s.bridge) && !s.shuttingDown {
-			s.log.Error().Int("max_restarts", s.cfg.MaxRestarts).Dur("window", s.cfg.RestartWindow).
+			s.log.Error().Int("max_restarts", s.cfg.MaxRestarts).
+				Float64("window_ms", logfield.Millis(s.cfg.RestartWindow)).
 				Msg("the database instance keeps failing; giving up")
 			s.finishWith(ctx, ErrRestartLimit)
 		}

@@ -3,6 +3,7 @@ package bridge
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"strings"
 	"sync"
 	"testing"
@@ -67,6 +68,14 @@ func TestEngineChoice(t *testing.T) {
 			want := `"engine":"` + name + `","engine_version":"` + emscripten.EngineVersion(name) + `"`
 			if !strings.Contains(ready, want) {
 				t.Fatalf("instance ready line %q lacks %s", ready, want)
+			}
+			// Durations name their unit, whatever zerolog's global duration unit is.
+			var fields map[string]any
+			if err := json.Unmarshal([]byte(ready), &fields); err != nil {
+				t.Fatalf("instance ready line %q: %v", ready, err)
+			}
+			if boot, ok := fields["boot_ms"].(float64); !ok || boot <= 0 || boot > float64(inst.Timings.Boot.Milliseconds()+1) {
+				t.Fatalf("boot_ms %v, want the boot's %v in milliseconds", fields["boot_ms"], inst.Timings.Boot)
 			}
 			// On wasmtime check_stack_depth asks about the native stack (emscripten's
 			// stackoverflow.go): the slot of that check is installed.

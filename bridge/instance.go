@@ -14,6 +14,7 @@ import (
 
 	"github.com/pglite-go/pglite/emscripten"
 	"github.com/pglite-go/pglite/emscripten/vfs"
+	"github.com/pglite-go/pglite/internal/logfield"
 )
 
 // Errors of an Instance.
@@ -108,8 +109,10 @@ func Open(ctx context.Context, cfg Config) (*Instance, error) {
 		return nil, err
 	}
 	inst.Timings.Boot = time.Since(t)
-	inst.log.Info().Dur("assets", inst.Timings.Assets).Dur("compile", inst.Timings.Compile).
-		Dur("cluster", inst.Timings.Cluster).Dur("boot", inst.Timings.Boot).
+	inst.log.Info().Float64("assets_ms", logfield.Millis(inst.Timings.Assets)).
+		Float64("compile_ms", logfield.Millis(inst.Timings.Compile)).
+		Float64("cluster_ms", logfield.Millis(inst.Timings.Cluster)).
+		Float64("boot_ms", logfield.Millis(inst.Timings.Boot)).
 		Bool("initdb", inst.Timings.Initdb).Str("data_dir", cfg.DataDir).
 		Str("engine", inst.eng.rt.Engine()).Str("engine_version", inst.eng.rt.EngineVersion()).Msg("instance ready")
 	return inst, nil

@@ -10,6 +10,7 @@ import (
 
 	"github.com/pglite-go/pglite/emscripten"
 	"github.com/pglite-go/pglite/emscripten/vfs"
+	"github.com/pglite-go/pglite/internal/logfield"
 )
 
 // Template is a booted in-memory instance frozen for cloning: its linear memory, host state
@@ -104,7 +105,7 @@ func openClone(ctx context.Context, cfg Config) (*Instance, error) {
 	}
 	inst.armInterrupts()
 	inst.Timings.Boot = time.Since(start)
-	inst.log.Debug().Dur("clone", inst.Timings.Boot).Msg("instance cloned from template")
+	inst.log.Debug().Float64("clone_ms", logfield.Millis(inst.Timings.Boot)).Msg("instance cloned from template")
 	return inst, nil
 }
 

@@ -21,6 +21,7 @@ import (
 	"github.com/pglite-go/pglite/actors"
 	"github.com/pglite-go/pglite/bridge"
 	"github.com/pglite-go/pglite/emscripten"
+	"github.com/pglite-go/pglite/internal/logfield"
 	"github.com/pglite-go/pglite/internal/version"
 	"github.com/pglite-go/pglite/socket"
 )
@@ -320,7 +321,7 @@ func serve(cfg actors.Config, shutdownTimeout time.Duration, metricsAddr string,
 				log.Error().Err(err).Msg("database failed to start")
 				return exitCode(err)
 			}
-			log.Info().Dur("startup", time.Since(start)).Msg("ready to accept connections")
+			log.Info().Float64("startup_ms", logfield.Millis(time.Since(start))).Msg("ready to accept connections")
 			loaded()
 			ready = nil
 		case sig := <-sigs:

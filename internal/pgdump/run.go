@@ -14,6 +14,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/pglite-go/pglite/emscripten"
+	"github.com/pglite-go/pglite/internal/logfield"
 )
 
 // Config describes one pg_dump run.
@@ -107,7 +108,7 @@ func Run(ctx context.Context, w io.Writer, cfg Config) error {
 	case status != 0:
 		return &ExitError{Status: status, Message: msgs.lastError()}
 	}
-	log.Info().Dur("duration", time.Since(start)).Int64("bytes", out.n).Msg("pg_dump finished")
+	log.Info().Float64("duration_ms", logfield.Millis(time.Since(start))).Int64("bytes", out.n).Msg("pg_dump finished")
 	return nil
 }
 
