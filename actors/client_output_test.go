@@ -6,32 +6,9 @@ import (
 	"net"
 	"testing"
 	"time"
-)
 
-// tcpPair returns the two ends of a loopback TCP connection.
-func tcpPair(t *testing.T) (server, client net.Conn) {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	accepted := make(chan net.Conn, 1)
-	go func() {
-		c, _ := ln.Accept()
-		accepted <- c
-	}()
-	client, err = net.Dial("tcp", ln.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	server = <-accepted
-	if server == nil {
-		t.Fatal("accept failed")
-	}
-	t.Cleanup(func() { server.Close(); client.Close() })
-	return server, client
-}
+	"github.com/pglite-go/pglite/internal/testnet"
+)
 
 // readAll reads n bytes from c, failing the test after 10 s (a hang, not a timing check).
 func readAll(t *testing.T, c net.Conn, n int) []byte {
@@ -47,7 +24,7 @@ func readAll(t *testing.T, c net.Conn, n int) []byte {
 // A result that the socket takes at once is written by writeLater itself: no writer
 // goroutine runs here, so a queued result would never arrive.
 func TestWriteLater_writesWhatTheSocketTakes(t *testing.T) {
-	server, client := tcpPair(t)
+	server, client := testnet.TCPPair(t)
 	o := newClientOutput(server, 0)
 	msg := []byte("Z\x00\x00\x00\x05I")
 	if !o.writeLater(msg) {
@@ -64,7 +41,7 @@ func TestWriteLater_writesWhatTheSocketTakes(t *testing.T) {
 // A client that does not read gets what its socket buffer takes; the rest waits for the
 // writer goroutine, and a later result queues behind it, so the order holds.
 func TestWriteLater_slowClientKeepsOrder(t *testing.T) {
-	server, client := tcpPair(t)
+	server, client := testnet.TCPPair(t)
 	// Small socket buffers, so that the kernel takes far less than the result at once.
 	if err := server.(*net.TCPConn).SetWriteBuffer(64 << 10); err != nil {
 		t.Fatal(err)

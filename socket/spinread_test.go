@@ -12,35 +12,9 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
-)
 
-func tcpPair(t *testing.T) (server, client net.Conn) {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	accepted := make(chan net.Conn, 1)
-	go func() {
-		c, err := ln.Accept()
-		if err != nil {
-			close(accepted)
-			return
-		}
-		accepted <- c
-	}()
-	client, err = net.Dial("tcp", ln.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	server = <-accepted
-	if server == nil {
-		t.Fatal("accept failed")
-	}
-	t.Cleanup(func() { server.Close(); client.Close() })
-	return server, client
-}
+	"github.com/pglite-go/pglite/internal/testnet"
+)
 
 // TestSpinReads: data that arrives while a reader polls is read without sleeping, data that
 // arrives later after a sleep, with polling off as well; the end of the stream is io.EOF and
@@ -50,7 +24,7 @@ func TestSpinReads(t *testing.T) {
 		t.Skip("polling is off on a single CPU")
 	}
 	for _, worth := range []bool{true, false} {
-		server, client := tcpPair(t)
+		server, client := testnet.TCPPair(t)
 		// A window long enough that a write 1 ms later certainly lands inside it.
 		conn := SpinReads(server, 2*time.Second, func() bool { return worth })
 		buf := make([]byte, 16)
@@ -85,7 +59,7 @@ func TestSpinReads(t *testing.T) {
 
 // TestSpinReads_notASocket: a TLS conn and a disabled window are left as they are.
 func TestSpinReads_notASocket(t *testing.T) {
-	server, _ := tcpPair(t)
+	server, _ := testnet.TCPPair(t)
 	tc := tls.Server(server, &tls.Config{})
 	if got := SpinReads(tc, time.Millisecond, func() bool { return true }); got != net.Conn(tc) {
 		t.Fatal("a TLS conn was wrapped")
@@ -102,7 +76,7 @@ func TestSpinReads_wake(t *testing.T) {
 	if runtime.GOMAXPROCS(0) < 2 {
 		t.Skip("polling is off on a single CPU")
 	}
-	server, client := tcpPair(t)
+	server, client := testnet.TCPPair(t)
 	var worth atomic.Bool
 	conn := SpinReads(server, 2*time.Second, worth.Load)
 	deadline := time.Now().Add(3 * time.Second)
